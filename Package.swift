@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// nn-toolkit: four Unix tools (nn-train, nn-eval, nn-predict, nn-gradcheck) over one core library.
+import PackageDescription
+
+let package = Package(
+    name: "nn-toolkit",
+    products: [
+        .library(name: "NNCore", targets: ["NNCore"]),
+        .library(name: "NNFormats", targets: ["NNFormats"]),
+        .executable(name: "nn-train", targets: ["nn-train"]),
+        .executable(name: "nn-eval", targets: ["nn-eval"]),
+        .executable(name: "nn-predict", targets: ["nn-predict"]),
+        .executable(name: "nn-gradcheck", targets: ["nn-gradcheck"]),
+        .plugin(name: "DownloadDatasets", targets: ["DownloadDatasets"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, through pkg-config.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        // GEMM micro-kernels: AVX2/FMA code paths selected at run time, portable fallback otherwise.
+        .target(name: "CKernels"),
+        // The math: tensors, layers, losses, network, optimizers, training loop. No I/O.
+        .target(name: "NNCore", dependencies: ["CKernels"]),
+        // File formats: IDX (gzipped or raw) and the model file.
+        .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
+        // PNG decoding/encoding and MNIST-style normalisation of digit images.
+        .target(name: "NNImage", dependencies: ["CPNG"]),
+        // What the four tools share: diagnostics, atomic output, data discovery, common options.
+        .target(name: "NNCommandLine", dependencies: [
+            "NNCore", "NNFormats", "NNImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine"]),
+        // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.
+        .executableTarget(name: "nn-fetch", dependencies: ["CZlib"]),
+        .plugin(
+            name: "DownloadDatasets",
+            capability: .command(
+                intent: .custom(verb: "download-datasets", description: "Download and verify MNIST / Fashion-MNIST"),
+                permissions: [
+                    .allowNetworkConnections(scope: .all(), reason: "Downloads the data sets from their mirrors"),
+                    .writeToPackageDirectory(reason: "Writes the data sets into data/"),
+                ]),
+            dependencies: ["nn-fetch"]),
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNCore"]),
+        .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),
+        .testTarget(name: "PluginTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

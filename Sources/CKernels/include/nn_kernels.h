@@ -1,0 +1,31 @@
+// nn_kernels.h: the dense matrix products every layer spends its time in.
+//
+// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, all row-major with leading dimensions lda/ldb/ldc.
+// op(X) is X, or X transposed when trans* is non-zero (then X is stored [K,M] or [N,K]).
+//
+// Determinism: every element of C is reduced over k in the same order whatever sub-block of C a call
+// covers, so splitting C across threads gives bit-identical results to one call over the whole of C.
+// The AVX2/FMA code path is chosen at run time (nn_cpu_features); other CPUs get portable C.
+#ifndef NN_KERNELS_H
+#define NN_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void nn_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+              const float *B, long ldb, float beta, float *C, long ldc);
+
+void nn_dgemm(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
+              const double *B, long ldb, double beta, double *C, long ldc);
+
+/// 1 when the CPU has AVX2 and FMA (the fast path), else 0.
+int nn_cpu_has_avx2_fma(void);
+
+/// Forces the portable path (for tests and benchmarks): 1 = portable only, 0 = auto.
+void nn_kernels_force_portable(int on);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

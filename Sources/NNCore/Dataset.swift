@@ -1,0 +1,128 @@
+// Dataset.swift: labelled samples kept as bytes (converted to floats one batch at a time, so 60,000
+// images take 47 MB, not 188), and the rule that turns labels into a loss's targets.
+
+/// Samples as raw bytes [count, featureCount] with one label value per sample.
+public struct Dataset: Sendable {
+    public var features: [UInt8]
+    public let featureCount: Int
+    /// Class index for classification, target value for regression.
+    public var labels: [Double]
+
+    public init(features: [UInt8], featureCount: Int, labels: [Double]) {
+        precondition(featureCount > 0 && features.count == featureCount * labels.count)
+        self.features = features
+        self.featureCount = featureCount
+        self.labels = labels
+    }
+
+    public var count: Int { labels.count }
+
+    /// The samples at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        var f = [UInt8]()
+        f.reserveCapacity(indices.count * featureCount)
+        for i in indices { f.append(contentsOf: features[(i * featureCount)..<((i + 1) * featureCount)]) }
+        return Dataset(features: f, featureCount: featureCount, labels: indices.map { labels[$0] })
+    }
+
+    /// A seeded split: the first `fraction` of a shuffled order is held out.
+    public func split(holdOut fraction: Double, seed: UInt64) -> (train: Dataset, heldOut: Dataset) {
+        var order = Array(0..<count)
+        var rng = SeededGenerator(seed: seed ^ 0x5EED_5B17)
+        rng.shuffle(&order)
+        let n = Int((Double(count) * fraction).rounded())
+        return (subset(Array(order[n...]).sorted()), subset(Array(order[..<n]).sorted()))
+    }
+}
+
+/// Input preprocessing: x = byte * scale + offset. Stored in the model file so evaluation and
+/// prediction see the same inputs training saw.
+public struct InputScaling: Equatable, Sendable {
+    public var scale: Double
+    public var offset: Double
+    public init(scale: Double = 1.0 / 255.0, offset: Double = 0) {
+        self.scale = scale
+        self.offset = offset
+    }
+
+    /// Rows `indices` of `data` as a float batch [indices.count, featureCount].
+    public func batch<T: NNFloat>(_ data: Dataset, _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Matrix<T> {
+        let d = data.featureCount
+        var x = Matrix<T>(rows: indices.count, cols: d)
+        let s = T(scale), o = T(offset)
+        data.features.withUnsafeBufferPointer { f in
+            x.storage.withUnsafeMutableBufferPointer { x in
+                for (r, i) in indices.enumerated() {
+                    let src = f.baseAddress! + i * d, dst = x.baseAddress! + r * d
+                    for j in 0..<d { dst[j] = T(src[j]) * s + o }
+                }
+            }
+        }
+        return x
+    }
+}
+
+/// How a sample's label becomes the target of the output layer.
+public struct TargetEncoding: Equatable, Sendable {
+    public let output: OutputKind
+    public let outputCount: Int
+    /// Binary tasks on multi-class data: label == positiveClass is 1, anything else 0.
+    public let positiveClass: Int?
+
+    public init(output: OutputKind, outputCount: Int, positiveClass: Int? = nil) {
+        self.output = output
+        self.outputCount = outputCount
+        self.positiveClass = positiveClass
+    }
+
+    /// Whether predictions are classes (accuracy, confusion) or values (MSE, MAE).
+    public var isRegression: Bool { output == .identityMeanSquaredError && outputCount == 1 }
+    /// One sigmoid output: a yes/no classifier with 2 classes.
+    public var isBinary: Bool { output == .sigmoidBinaryCrossEntropy && outputCount == 1 }
+    /// Number of classes for classification tasks.
+    public var classCount: Int { isBinary ? 2 : outputCount }
+
+    /// The class a label denotes (binary tasks: 0 or 1).
+    public func classOf(_ label: Double) -> Int {
+        if let p = positiveClass { return Int(label) == p ? 1 : 0 }
+        return Int(label)
+    }
+
+    /// Checks labels against the output layer; returns the first problem or nil.
+    public func problem(with labels: [Double]) -> String? {
+        if isRegression { return labels.firstIndex { !$0.isFinite }.map { "label \($0) is not a finite number" } }
+        for (i, l) in labels.enumerated() {
+            guard l.isFinite, l == l.rounded(), l >= 0 else { return "label \(i) (\(l)) is not a class index" }
+            if positiveClass == nil && Int(l) >= classCount {
+                return "label \(i) is \(Int(l)), but the model has \(classCount) classes (0-\(classCount - 1))"
+            }
+        }
+        return nil
+    }
+
+    /// Targets for the samples at `indices`.
+    public func targets<T: NNFloat>(_ labels: [Double], _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Targets<T> {
+        switch output {
+        case .softmaxCrossEntropy:
+            return .labels(indices.map { classOf(labels[$0]) })
+        case .sigmoidBinaryCrossEntropy, .identityMeanSquaredError:
+            var t = Matrix<T>(rows: indices.count, cols: outputCount)
+            for (r, i) in indices.enumerated() {
+                if isRegression { t[r, 0] = T(labels[i]) }
+                else if outputCount == 1 { t[r, 0] = T(classOf(labels[i])) }
+                else { t[r, classOf(labels[i])] = 1 }
+            }
+            return .values(t)
+        }
+    }
+
+    /// The predicted class of each row of `predictions` [B, outputs].
+    public func predictedClasses<T: NNFloat>(_ predictions: Matrix<T>) -> [Int] {
+        (0..<predictions.rows).map { r in
+            if isBinary { return predictions[r, 0] >= 0.5 ? 1 : 0 }
+            var best = 0
+            for j in 1..<predictions.cols where predictions[r, j] > predictions[r, best] { best = j }
+            return best
+        }
+    }
+}

@@ -1,0 +1,114 @@
+// Matrix.swift: the one tensor type. Row-major [rows, cols]; a batch of samples is one row per sample.
+import Dispatch
+
+/// A dense row-major matrix of `Scalar`. Batches are `[batch, features]`.
+public struct Matrix<Scalar: NNFloat>: Equatable, Sendable {
+    public private(set) var rows: Int
+    public private(set) var cols: Int
+    /// Row-major storage, `rows * cols` elements.
+    public var storage: [Scalar]
+
+    public init(rows: Int, cols: Int, repeating value: Scalar = 0) {
+        precondition(rows >= 0 && cols >= 0)
+        self.rows = rows
+        self.cols = cols
+        self.storage = [Scalar](repeating: value, count: rows * cols)
+    }
+
+    public init(rows: Int, cols: Int, storage: [Scalar]) {
+        precondition(storage.count == rows * cols, "storage has \(storage.count) elements, not \(rows)x\(cols)")
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// A matrix from nested rows: `Matrix([[1, 2], [3, 4]])`.
+    public init(_ nested: [[Scalar]]) {
+        let cols = nested.first?.count ?? 0
+        precondition(nested.allSatisfy { $0.count == cols }, "ragged rows")
+        self.init(rows: nested.count, cols: cols, storage: nested.flatMap { $0 })
+    }
+
+    public var count: Int { storage.count }
+
+    public subscript(row: Int, col: Int) -> Scalar {
+        get { storage[row * cols + col] }
+        set { storage[row * cols + col] = newValue }
+    }
+
+    public func row(_ r: Int) -> ArraySlice<Scalar> { storage[(r * cols)..<((r + 1) * cols)] }
+
+    /// The same values in another float type (Float <-> Double).
+    public func converted<Other: NNFloat>(to: Other.Type = Other.self) -> Matrix<Other> {
+        Matrix<Other>(rows: rows, cols: cols, storage: storage.map { Other($0) })
+    }
+
+    /// Rows `range` as a new matrix.
+    public func rows(_ range: Range<Int>) -> Matrix {
+        Matrix(rows: range.count, cols: cols, storage: Array(storage[(range.lowerBound * cols)..<(range.upperBound * cols)]))
+    }
+
+    public var nested: [[Scalar]] { (0..<rows).map { Array(row($0)) } }
+}
+
+/// How many threads the kernels may use. Results do not depend on it (see nn_kernels.h).
+public enum Parallelism {
+    nonisolated(unsafe) public static var threadCount: Int = 1
+
+    /// Runs `body(i)` for i in 0..<n, on up to `threadCount` threads.
+    public static func run(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 1 || threadCount <= 1 {
+            for i in 0..<n { body(i) }
+        } else {
+            withoutActuallyEscaping(body) { body in
+                DispatchQueue.concurrentPerform(iterations: n, execute: body)
+            }
+        }
+    }
+}
+
+/// C = alpha * op(A) * op(B) + beta * C.
+/// Shapes: op(A) is [M,K], op(B) is [K,N], C is [M,N]. Most of the running time is spent here.
+/// Large products are split into row blocks of C, one per thread; each element of C is reduced in the
+/// same order whatever the split, so the result is bit-identical for any thread count.
+public func gemm<T: NNFloat>(
+    _ a: Matrix<T>, transposeA: Bool = false, _ b: Matrix<T>, transposeB: Bool = false,
+    into c: inout Matrix<T>, alpha: T = 1, beta: T = 0
+) {
+    let m = transposeA ? a.cols : a.rows
+    let k = transposeA ? a.rows : a.cols
+    let n = transposeB ? b.rows : b.cols
+    precondition((transposeB ? b.cols : b.rows) == k, "gemm: inner dimensions \(k) and \(transposeB ? b.cols : b.rows) differ")
+    precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)x\(c.cols), expected \(m)x\(n)")
+    if m == 0 || n == 0 { return }
+    let lda = a.cols, ldb = b.cols, ldc = c.cols
+    let flops = m * n * max(k, 1)
+    let blocks = (Parallelism.threadCount > 1 && flops >= 200_000 && m >= 2) ? min(Parallelism.threadCount, m) : 1
+    a.storage.withUnsafeBufferPointer { pa in
+        b.storage.withUnsafeBufferPointer { pb in
+            c.storage.withUnsafeMutableBufferPointer { pc in
+                let pa = pa.baseAddress!, pb = pb.baseAddress!, pc = pc.baseAddress!
+                if blocks == 1 {
+                    T.gemmKernel(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                 a: pa, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc, ldc: ldc)
+                    return
+                }
+                Parallelism.run(blocks) { blk in
+                    let r0 = m * blk / blocks, r1 = m * (blk + 1) / blocks
+                    if r1 == r0 { return }
+                    // Row block of op(A): rows r0..<r1 (or columns when A is transposed).
+                    let aOff = transposeA ? r0 : r0 * lda
+                    T.gemmKernel(transA: transposeA, transB: transposeB, m: r1 - r0, n: n, k: k, alpha: alpha,
+                                 a: pa + aOff, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc + r0 * ldc, ldc: ldc)
+                }
+            }
+        }
+    }
+}
+
+/// op(A) * op(B) as a new matrix.
+public func matmul<T: NNFloat>(_ a: Matrix<T>, transposeA: Bool = false, _ b: Matrix<T>, transposeB: Bool = false) -> Matrix<T> {
+    var c = Matrix<T>(rows: transposeA ? a.cols : a.rows, cols: transposeB ? b.rows : b.cols)
+    gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+    return c
+}

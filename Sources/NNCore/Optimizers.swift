@@ -1,0 +1,112 @@
+// Optimizers.swift: update rules from the book's chapter 6. Each keeps its own per-parameter state.
+
+/// The optimizer names the command line accepts.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case sgd, momentum, adagrad, adam
+}
+
+/// Updates parameters from their gradients.
+public protocol Optimizer<Scalar>: AnyObject {
+    associatedtype Scalar: NNFloat
+    var learningRate: Scalar { get set }
+    func update(_ parameters: [Parameter<Scalar>])
+}
+
+/// Builds the optimizer of `kind` with the book's default hyper-parameters.
+public func makeOptimizer<T: NNFloat>(_ kind: OptimizerKind, learningRate: T) -> any Optimizer<T> {
+    switch kind {
+    case .sgd: return SGD(learningRate: learningRate)
+    case .momentum: return Momentum(learningRate: learningRate)
+    case .adagrad: return AdaGrad(learningRate: learningRate)
+    case .adam: return Adam(learningRate: learningRate)
+    }
+}
+
+/// w -= lr * g
+public final class SGD<Scalar: NNFloat>: Optimizer {
+    public var learningRate: Scalar
+    public init(learningRate: Scalar) { self.learningRate = learningRate }
+    public func update(_ parameters: [Parameter<Scalar>]) {
+        for p in parameters {
+            let lr = learningRate
+            p.value.storage.withUnsafeMutableBufferPointer { w in
+                p.grad.storage.withUnsafeBufferPointer { g in
+                    for i in 0..<w.count { w[i] -= lr * g[i] }
+                }
+            }
+        }
+    }
+}
+
+/// v = momentum * v - lr * g; w += v
+public final class Momentum<Scalar: NNFloat>: Optimizer {
+    public var learningRate: Scalar
+    public let momentum: Scalar
+    private var velocity: [ObjectIdentifier: [Scalar]] = [:]
+    public init(learningRate: Scalar, momentum: Scalar = 0.9) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+    }
+    public func update(_ parameters: [Parameter<Scalar>]) {
+        for p in parameters {
+            var v = velocity.removeValue(forKey: ObjectIdentifier(p)) ?? [Scalar](repeating: 0, count: p.value.count)
+            for i in 0..<v.count {
+                v[i] = momentum * v[i] - learningRate * p.grad.storage[i]
+                p.value.storage[i] += v[i]
+            }
+            velocity[ObjectIdentifier(p)] = v
+        }
+    }
+}
+
+/// h += g^2; w -= lr * g / (sqrt(h) + 1e-7)
+public final class AdaGrad<Scalar: NNFloat>: Optimizer {
+    public var learningRate: Scalar
+    private var h: [ObjectIdentifier: [Scalar]] = [:]
+    public init(learningRate: Scalar) { self.learningRate = learningRate }
+    public func update(_ parameters: [Parameter<Scalar>]) {
+        for p in parameters {
+            var hp = h.removeValue(forKey: ObjectIdentifier(p)) ?? [Scalar](repeating: 0, count: p.value.count)
+            for i in 0..<hp.count {
+                let g = p.grad.storage[i]
+                hp[i] += g * g
+                p.value.storage[i] -= learningRate * g / (Scalar.sqrt(hp[i]) + 1e-7)
+            }
+            h[ObjectIdentifier(p)] = hp
+        }
+    }
+}
+
+/// Adam as in the book: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); m += (1 - b1)(g - m);
+/// v += (1 - b2)(g^2 - v); w -= lr_t m / (sqrt(v) + 1e-7)
+public final class Adam<Scalar: NNFloat>: Optimizer {
+    public var learningRate: Scalar
+    public let beta1: Scalar, beta2: Scalar
+    public private(set) var step = 0
+    private var m: [ObjectIdentifier: [Scalar]] = [:]
+    private var v: [ObjectIdentifier: [Scalar]] = [:]
+    public init(learningRate: Scalar, beta1: Scalar = 0.9, beta2: Scalar = 0.999) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+    }
+    public func update(_ parameters: [Parameter<Scalar>]) {
+        step += 1
+        let t = Scalar(step)
+        let b1t = Scalar.exp(t * Scalar.log(beta1)), b2t = Scalar.exp(t * Scalar.log(beta2))
+        let lrT = learningRate * Scalar.sqrt(1 - b2t) / (1 - b1t)
+        for p in parameters {
+            let key = ObjectIdentifier(p)
+            var mp = m.removeValue(forKey: key) ?? [Scalar](repeating: 0, count: p.value.count)
+            var vp = v.removeValue(forKey: key) ?? [Scalar](repeating: 0, count: p.value.count)
+            for i in 0..<mp.count {
+                let g = p.grad.storage[i]
+                mp[i] += (1 - beta1) * (g - mp[i])
+                vp[i] += (1 - beta2) * (g * g - vp[i])
+                p.value.storage[i] -= lrT * mp[i] / (Scalar.sqrt(vp[i]) + 1e-7)
+            }
+            m[key] = mp
+            v[key] = vp
+        }
+    }
+}
