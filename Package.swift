@@ -27,7 +27,7 @@ let package = Package(
         // File formats: IDX (gzipped or raw) and the model file.
         .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
-        .target(name: "NNImage", dependencies: ["CPNG"]),
+        .target(name: "NNImage", dependencies: ["CPNG", "CZlib"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
             "NNCore", "NNFormats", "NNImage",
