@@ -1,0 +1,229 @@
+// Download, verify, rename. Each file goes to DIR/.NAME.part, is checked against the table, and only
+// then renamed to DIR/NAME, so DIR/NAME is either absent or verified. Remote mirrors are fetched with
+// curl (resume with `--continue-at -`, `--fail` for HTTP errors); local mirrors (a directory or a
+// file:// URL) are copied.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure reported to the user as one line on stderr.
+struct FetchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// How a file on disk compares with its table entry.
+enum Verdict: Equatable {
+    case exact            // SHA-256 of the gz file matches
+    case recompressed     // gz differs, decompressed content matches
+    case mismatch(String) // neither; the gz digest found
+}
+
+/// Settings of one `nn-fetch fetch` run.
+struct FetchOptions {
+    var output = "data"
+    var mirrors: [String]? = nil   // replaces each data set's built-in mirrors when given
+    var attemptsPerMirror = 3      // connection drops are retried (resuming) this many times in all
+    var connectTimeout = 20        // seconds
+    var stallTimeout = 60          // seconds below 1 KB/s before curl gives up
+    var curl = "curl"
+    var progress = isatty(2) == 1  // live byte counter on a terminal, result lines otherwise
+}
+
+struct Fetcher {
+    let options: FetchOptions
+    let log = Log()
+
+    /// Fetches every file of the data set; returns the one-line errors of the files that failed.
+    func fetch(_ set: DatasetSpec) -> [String] {
+        let dir = (options.output as NSString).appendingPathComponent(set.name)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            return ["\(dir): cannot create directory: \(error.localizedDescription)"]
+        }
+        let mirrors = options.mirrors ?? set.mirrors
+        var errors = [String]()
+        for file in set.files {
+            do {
+                try fetch(file, of: set, into: dir, mirrors: mirrors)
+            } catch {
+                errors.append("\(set.name)/\(error)")
+            }
+        }
+        return errors
+    }
+
+    static func verify(_ path: String, _ file: FileSpec) -> Verdict {
+        guard let digest = try? Digests.sha256(file: path) else { return .mismatch("unreadable") }
+        if digest == file.sha256 { return .exact }
+        if let raw = file.rawSHA256, let (rawDigest, _) = try? Digests.gunzipSHA256(file: path), rawDigest == raw {
+            return .recompressed
+        }
+        return .mismatch(digest)
+    }
+
+    private func fetch(_ file: FileSpec, of set: DatasetSpec, into dir: String, mirrors: [String]) throws {
+        let dest = (dir as NSString).appendingPathComponent(file.name)
+        let label = "\(set.name)/\(file.name)"
+        if FileManager.default.fileExists(atPath: dest) {
+            switch Fetcher.verify(dest, file) {
+            case .exact, .recompressed:
+                log.line("\(label): present, checksum ok, skipped")
+                return
+            case .mismatch:
+                log.line("\(label): present but checksum differs, fetching again")
+            }
+        }
+        let part = (dir as NSString).appendingPathComponent(".\(file.name).part")
+        guard !mirrors.isEmpty else { throw FetchError("\(file.name): no mirror to try") }
+        var tried = [String]()
+        for mirror in mirrors {
+            let source = Source(mirror: mirror, file: file.name, dataset: set.name)
+            let start = Date()
+            do {
+                let verdict = try download(file, from: source, to: part, label: label)
+                guard rename(part, dest) == 0 else {
+                    throw FetchError("cannot rename to \(dest): \(String(cString: strerror(errno)))")
+                }
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
+                let seconds = max(Date().timeIntervalSince(start), 0.001)
+                let note = verdict == .recompressed ? ", recompressed copy: decompressed checksum ok" : ""
+                log.line(String(format: "%@: %d bytes from %@ in %.1f s (%@/s), checksum ok%@",
+                                label, bytes, source.display, seconds, Log.size(Double(bytes) / seconds), note))
+                return
+            } catch {
+                tried.append("\(source.display): \(error)")
+                if mirror != mirrors.last { log.line("\(label): \(source.display): \(error); trying next mirror") }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: part)
+        throw FetchError("\(file.name): all \(mirrors.count) mirror(s) failed: " + tried.joined(separator: "; "))
+    }
+
+    /// Brings `part` to a verified copy of `file` from one mirror, or throws with the reason.
+    private func download(_ file: FileSpec, from source: Source, to part: String, label: String) throws -> Verdict {
+        var freshRestarts = 0
+        var attempts = 0
+        while true {
+            let resumedFrom = fileSize(part)
+            // A leftover partial file that is already complete, or too long to be this file.
+            if resumedFrom > 0, let size = file.size, resumedFrom >= size {
+                let verdict = Fetcher.verify(part, file)
+                guard case .mismatch = verdict else { return verdict }
+                try? FileManager.default.removeItem(atPath: part)
+                continue
+            }
+            switch source {
+            case .local(let path):
+                try? FileManager.default.removeItem(atPath: part)
+                guard FileManager.default.fileExists(atPath: path) else { throw FetchError("not found") }
+                do { try FileManager.default.copyItem(atPath: path, toPath: part) } catch {
+                    throw FetchError("cannot copy: \(error.localizedDescription)")
+                }
+            case .remote(let url):
+                attempts += 1
+                let result = runCurl(url: url, part: part, resume: resumedFrom > 0, label: label, expected: file.size)
+                switch result {
+                case .ok:
+                    break
+                case .restart(let why):
+                    // The server cannot resume (no Range support, or 416): start over from byte 0.
+                    try? FileManager.default.removeItem(atPath: part)
+                    freshRestarts += 1
+                    if freshRestarts > 1 || attempts >= options.attemptsPerMirror { throw FetchError(why) }
+                    log.line("\(label): \(why); restarting from the beginning")
+                    continue
+                case .retry(let why):
+                    if attempts >= options.attemptsPerMirror {
+                        throw FetchError("\(why) (gave up after \(attempts) attempts)")
+                    }
+                    log.line("\(label): \(why); resuming at byte \(fileSize(part))")
+                    continue
+                case .fail(let why):
+                    throw FetchError(why)
+                }
+            }
+            let verdict = Fetcher.verify(part, file)
+            if case .mismatch(let digest) = verdict {
+                try? FileManager.default.removeItem(atPath: part)
+                if resumedFrom > 0 && freshRestarts == 0 {
+                    // The old partial data may be what is wrong: one clean download before giving up.
+                    freshRestarts += 1
+                    log.line("\(label): checksum mismatch after resuming; downloading again from the beginning")
+                    continue
+                }
+                throw FetchError("checksum mismatch (got sha256 \(digest), expected \(file.sha256))")
+            }
+            return verdict
+        }
+    }
+
+    private enum CurlResult { case ok, retry(String), restart(String), fail(String) }
+
+    private func runCurl(url: String, part: String, resume: Bool, label: String, expected: Int?) -> CurlResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var args = [options.curl, "--fail", "--location", "--silent", "--show-error",
+                    "--connect-timeout", String(options.connectTimeout),
+                    "--speed-limit", "1024", "--speed-time", String(options.stallTimeout),
+                    "--output", part]
+        if resume { args += ["--continue-at", "-"] }
+        process.arguments = args + [url]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.standardError
+        let meter = options.progress ? Meter(label: label, path: part, expected: expected, log: log) : nil
+        do { try process.run() } catch {
+            return .fail("cannot run curl: \(error.localizedDescription)")
+        }
+        meter?.start()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").last.map(String.init) ?? ""
+        process.waitUntilExit()
+        meter?.stop()
+        let code = process.terminationStatus
+        let why = message.isEmpty ? "curl exit \(code)" : message
+        switch code {
+        case 0: return .ok
+        case 127: return .fail("curl not found (install curl, or use a local --mirror)")
+        case 33, 36: return .restart(why)
+        case 22 where why.contains("416"): return .restart(why)
+        case 18, 28, 52, 55, 56, 92: return .retry(why)
+        default: return .fail(why)
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+}
+
+/// Where one file comes from: a local path, or a URL for curl.
+enum Source {
+    case local(String)
+    case remote(String)
+
+    init(mirror: String, file: String, dataset: String) {
+        var base = mirror
+        if base.hasPrefix("file://") {
+            base = URL(string: base)?.path ?? String(base.dropFirst("file://".count))
+        } else if base.contains("://") {
+            self = .remote(base.hasSuffix("/") ? base + file : base + "/" + file)
+            return
+        }
+        // A directory holding the files, or holding one folder per data set (like data/ itself).
+        let direct = (base as NSString).appendingPathComponent(file)
+        let nested = ((base as NSString).appendingPathComponent(dataset) as NSString).appendingPathComponent(file)
+        self = .local(!FileManager.default.fileExists(atPath: direct) && FileManager.default.fileExists(atPath: nested)
+                      ? nested : direct)
+    }
+
+    var display: String {
+        switch self {
+        case .local(let path): return path
+        case .remote(let url): return url
+        }
+    }
+}
