@@ -30,12 +30,12 @@ let package = Package(
         .target(name: "NNImage", dependencies: ["CPNG", "CZlib"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
-            "NNCore", "NNFormats", "NNImage",
+            "NNCore", "NNFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nn-train", dependencies: ["NNCommandLine"]),
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine"]),
-        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine"]),
         // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.
         .executableTarget(name: "nn-fetch", dependencies: ["CZlib"]),

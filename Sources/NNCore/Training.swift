@@ -91,3 +91,31 @@ public final class Trainer<Scalar: NNFloat> {
         return (lossSum / n, encoding.isRegression ? nil : Double(correct) / n)
     }
 }
+
+extension Trainer {
+    /// Trains for `config.epochs` epochs. After each epoch, evaluates on `validation` and `test` when given
+    /// and reports the figures through `onEpoch`; `onBatch(epoch, done, total, runningLoss)` reports progress.
+    /// Returns the stats of every epoch.
+    @discardableResult
+    public func fit(
+        _ train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, firstEpoch: Int = 1,
+        onBatch: ((Int, Int, Int, Double) -> Void)? = nil, onEpoch: ((EpochStats) -> Void)? = nil
+    ) -> [EpochStats] {
+        var all: [EpochStats] = []
+        let clock = ContinuousClock()
+        for epoch in firstEpoch...max(firstEpoch, config.epochs) where epoch <= config.epochs {
+            let start = clock.now
+            let (loss, accuracy) = trainEpoch(train) { done, total, running in onBatch?(epoch, done, total, running) }
+            let elapsed = clock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let stats = EpochStats(
+                epoch: epoch, trainLoss: loss, trainAccuracy: accuracy,
+                validation: validation.map { evaluate(network, on: $0, scaling: scaling, encoding: encoding) },
+                test: test.map { evaluate(network, on: $0, scaling: scaling, encoding: encoding) },
+                seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9))
+            all.append(stats)
+            onEpoch?(stats)
+        }
+        return all
+    }
+}

@@ -1,0 +1,66 @@
+// Diagnostics.swift: the one place where the tools print errors and choose exit codes.
+import ArgumentParser
+import Foundation
+import NNFormats
+
+/// An error a tool reports as one line and an exit code (1 for failures, 2 for usage and input errors).
+public struct ToolError: Error, CustomStringConvertible {
+    public var message: String
+    public var exitCode: Int32
+    public init(_ message: String, exitCode: Int32 = 2) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+    public var description: String { message }
+}
+
+/// Prints a line to standard error.
+public func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// True when standard error is a terminal (progress bars only then).
+public var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+
+extension ParsableCommand {
+    /// Parses the command line, runs the command and turns every error into one line on stderr:
+    /// "tool: message". Exit codes: 0 success, 1 failure (set by the tool), 2 usage or input error.
+    public static func runAsTool() -> Never {
+        let name = configuration.commandName ?? "tool"
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {  // --help, --version
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            printError(fullMessage(for: error).split(separator: "\n").first.map { "\(name): \($0)" } ?? "\(name): bad arguments")
+            printError("Usage: \(usageString()) (see \(name) --help)")
+            Foundation.exit(2)
+        }
+        do {
+            try command.run()
+            Foundation.exit(0)
+        } catch let e as ToolError {
+            printError("\(name): \(e.message)")
+            Foundation.exit(e.exitCode)
+        } catch let e as FormatError {
+            printError("\(name): \(e.description)")
+            Foundation.exit(2)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            printError("\(name): \(error)")
+            Foundation.exit(2)
+        }
+    }
+
+    private static func usageString() -> String {
+        helpMessage().components(separatedBy: "\n").first { $0.hasPrefix("USAGE:") }
+            .map { $0.replacingOccurrences(of: "USAGE: ", with: "") } ?? name
+    }
+
+    private static var name: String { configuration.commandName ?? "tool" }
+}

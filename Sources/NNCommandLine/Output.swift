@@ -1,0 +1,87 @@
+// Output.swift: small output helpers shared by the tools (JSON lines, number formatting, progress).
+import Foundation
+import NNFormats
+
+/// Formats a fraction as a percentage with two decimals: 0.9423 -> "94.23%".
+public func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+
+/// A number with a fixed count of decimals.
+public func fixed(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+
+/// Thousands separators: 40650 -> "40,650".
+public func grouped(_ n: Int) -> String {
+    let s = String(n)
+    var out = ""
+    for (i, c) in s.reversed().enumerated() {
+        if i > 0 && i % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return String(out.reversed())
+}
+
+/// A JSON value written with keys in the order given (stable output for diffs and tests).
+public indirect enum JSON {
+    case number(Double)
+    case int(Int)
+    case string(String)
+    case bool(Bool)
+    case null
+    case array([JSON])
+    case object([(String, JSON)])
+
+    public var text: String {
+        switch self {
+        case .number(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)") : "null"
+        case .int(let i): return String(i)
+        case .string(let s): return JSON.quote(s)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let a): return "[" + a.map(\.text).joined(separator: ",") + "]"
+        case .object(let o): return "{" + o.map { JSON.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Writes to standard output, line by line (flushed, so pipelines see each line at once).
+public func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// A one-line progress bar on a terminal's stderr; silent when stderr is not a terminal.
+public struct ProgressBar {
+    private let enabled: Bool
+    private var lastDraw = 0.0
+    public init(enabled: Bool = standardErrorIsTerminal) { self.enabled = enabled }
+
+    public mutating func update(_ label: String, done: Int, total: Int, suffix: String = "") {
+        guard enabled else { return }
+        let now = ProcessInfo.processInfo.systemUptime
+        if done < total && now - lastDraw < 0.1 { return }
+        lastDraw = now
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(100 * done / max(total, 1))% \(suffix)\u{1B}[K".utf8))
+    }
+
+    public func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,1 @@
+public let toolVersion = "0.1.0"

@@ -1,0 +1,199 @@
+// IDXReader.swift: the IDX format of MNIST (big-endian header: two zero bytes, an element-type byte, a
+// dimension count, then one u32 per dimension, then the data), raw or gzipped, decompressed by zlib
+// straight into the final buffer.
+import CZlib
+import NNCore
+
+/// IDX element types (the third magic byte).
+public enum IDXElementType: UInt8, Sendable {
+    case uint8 = 0x08, int8 = 0x09, int16 = 0x0B, int32 = 0x0C, float32 = 0x0D, float64 = 0x0E
+
+    public var size: Int {
+        switch self {
+        case .uint8, .int8: return 1
+        case .int16: return 2
+        case .int32, .float32: return 4
+        case .float64: return 8
+        }
+    }
+}
+
+/// A decoded IDX file: element type, dimensions and the raw (big-endian) element bytes.
+public struct IDXArray: Sendable {
+    public var elementType: IDXElementType
+    public var dimensions: [Int]
+    public var data: [UInt8]
+
+    public var count: Int { dimensions.first ?? 0 }
+    /// Elements per item (product of dimensions after the first).
+    public var itemSize: Int { dimensions.dropFirst().reduce(1, *) }
+
+    /// Every element as a Double.
+    public func values() -> [Double] {
+        let n = data.count / elementType.size
+        return data.withUnsafeBytes { raw -> [Double] in
+            (0..<n).map { i -> Double in
+                let o = i * elementType.size
+                func u32() -> UInt32 { UInt32(raw[o]) << 24 | UInt32(raw[o + 1]) << 16 | UInt32(raw[o + 2]) << 8 | UInt32(raw[o + 3]) }
+                switch elementType {
+                case .uint8: return Double(raw[o])
+                case .int8: return Double(Int8(bitPattern: raw[o]))
+                case .int16: return Double(Int16(bitPattern: UInt16(raw[o]) << 8 | UInt16(raw[o + 1])))
+                case .int32: return Double(Int32(bitPattern: u32()))
+                case .float32: return Double(Float(bitPattern: u32()))
+                case .float64:
+                    var b: UInt64 = 0
+                    for k in 0..<8 { b = b << 8 | UInt64(raw[o + k]) }
+                    return Double(bitPattern: b)
+                }
+            }
+        }
+    }
+}
+
+/// Reads IDX files, gzipped or not.
+public enum IDXReader {
+    /// Reads and decodes the IDX file at `path` ("-" for standard input).
+    public static func read(_ path: String) throws -> IDXArray {
+        try decode(readWholeFile(path), path: path)
+    }
+
+    /// Decodes IDX bytes (gzip-compressed when they start with 1f 8b). `path` names the source in errors.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> IDXArray {
+        if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
+            let inflater = try Inflater(bytes, path: path)
+            let head4 = try inflater.read(4)
+            let ndim = try header(head4, path: path).ndim
+            let dimBytes = try inflater.read(4 * ndim)
+            let (type, dims, size) = try parseHeader(head4 + dimBytes, path: path)
+            let data = try inflater.read(size)
+            try inflater.expectEnd(size: size)
+            return IDXArray(elementType: type, dimensions: dims, data: data)
+        }
+        if bytes.count < 4 { throw FormatError(path, "too short for an IDX file (\(bytes.count) bytes)") }
+        let ndim = try header(Array(bytes[0..<4]), path: path).ndim
+        let headerSize = 4 + 4 * ndim
+        if bytes.count < headerSize { throw FormatError(path, "truncated IDX header (\(bytes.count) of \(headerSize) bytes)") }
+        let (type, dims, size) = try parseHeader(Array(bytes[0..<headerSize]), path: path)
+        let have = bytes.count - headerSize
+        if have < size { throw FormatError(path, "truncated: dimensions \(dims.map(String.init).joined(separator: "x")) need \(size) data bytes, file has \(have)") }
+        if have > size { throw FormatError(path, "file has \(have - size) bytes more than its dimensions \(dims.map(String.init).joined(separator: "x")) say") }
+        return IDXArray(elementType: type, dimensions: dims, data: Array(bytes[headerSize...]))
+    }
+
+    private static func header(_ b: [UInt8], path: String) throws -> (type: UInt8, ndim: Int) {
+        if b[0] != 0 || b[1] != 0 {
+            let hex = b.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+            throw FormatError(path, "not an IDX file (magic bytes \(hex), expected 00 00 <type> <dims>)")
+        }
+        guard IDXElementType(rawValue: b[2]) != nil else {
+            throw FormatError(path, "unknown IDX element type 0x\(String(b[2], radix: 16))")
+        }
+        if b[3] == 0 { throw FormatError(path, "IDX file has 0 dimensions") }
+        return (b[2], Int(b[3]))
+    }
+
+    private static func parseHeader(_ b: [UInt8], path: String) throws -> (IDXElementType, [Int], Int) {
+        let type = IDXElementType(rawValue: b[2])!
+        let ndim = Int(b[3])
+        var dims: [Int] = []
+        var size = type.size
+        for d in 0..<ndim {
+            let o = 4 + 4 * d
+            let v = Int(UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3]))
+            dims.append(v)
+            let (m, overflow) = size.multipliedReportingOverflow(by: v)
+            if overflow || m > (1 << 34) { throw FormatError(path, "IDX dimensions \(dims) are implausibly large") }
+            size = m
+        }
+        return (type, dims, size)
+    }
+}
+
+/// zlib inflate over an in-memory gzip stream, producing exactly the bytes asked for.
+private final class Inflater {
+    // zlib keeps a pointer back to its z_stream, so it lives at a fixed heap address.
+    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    private let input: [UInt8]
+    private let path: String
+    private var ended = false
+    private var produced = 0
+
+    init(_ input: [UInt8], path: String) throws {
+        self.input = input
+        self.path = path
+        // 15 + 32: auto-detect gzip or zlib headers.
+        stream.initialize(to: z_stream())
+        let rc = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        if rc != Z_OK {
+            stream.deallocate()
+            throw FormatError(path, "zlib init failed (\(rc))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+    }
+
+    /// The next `n` decompressed bytes, or an error if the stream ends or is corrupt.
+    func read(_ n: Int) throws -> [UInt8] {
+        if n == 0 { return [] }
+        var filled = 0
+        let out = try [UInt8](unsafeUninitializedCapacity: n) { buf, count in
+            try fill(UnsafeMutableRawBufferPointer(buf), &filled)
+            count = filled
+        }
+        return out
+    }
+
+    private func fill(_ buf: UnsafeMutableRawBufferPointer, _ filled: inout Int) throws {
+        let n = buf.count
+        try input.withUnsafeBufferPointer { inp in
+            while filled < n {
+                if ended {
+                    // A gzip file may hold several members back to back.
+                    let consumed = Int(stream.pointee.total_in)
+                    if consumed >= inp.count { break }
+                    _ = inflateReset(stream)
+                    stream.pointee.total_in = uLong(consumed)
+                    ended = false
+                }
+                let consumedBefore = Int(stream.pointee.total_in)
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inp.baseAddress! + consumedBefore)
+                stream.pointee.avail_in = uInt(min(inp.count - consumedBefore, Int(UInt32.max)))
+                stream.pointee.next_out = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + filled
+                stream.pointee.avail_out = uInt(n - filled)
+                let before = Int(stream.pointee.avail_out)
+                let rc = inflate(stream, Z_NO_FLUSH)
+                let got = before - Int(stream.pointee.avail_out)
+                filled += got
+                produced += got
+                if rc == Z_STREAM_END { ended = true; continue }
+                if rc == Z_BUF_ERROR && stream.pointee.avail_in == 0 { break }
+                if rc != Z_OK {
+                    let msg = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
+                    throw FormatError(path, "corrupt gzip data: \(msg)")
+                }
+            }
+        }
+        if filled < n {
+            throw FormatError(path, "truncated: the gzip stream ends after \(produced) decompressed bytes, the IDX header says more")
+        }
+    }
+
+    /// After the data, the stream must end (no extra bytes).
+    func expectEnd(size: Int) throws {
+        var probe = [UInt8](repeating: 0, count: 1)
+        var filled = 0
+        do {
+            try probe.withUnsafeMutableBytes { try fill($0, &filled) }
+        } catch let e as FormatError where e.message.hasPrefix("truncated") {
+            if !ended && Int(stream.pointee.total_in) >= input.count {
+                throw FormatError(path, "truncated gzip stream (no end marker)")
+            }
+            return
+        }
+        throw FormatError(path, "file has more data than its dimensions say (\(size) data bytes expected)")
+    }
+}

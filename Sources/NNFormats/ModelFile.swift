@@ -1,0 +1,413 @@
+// ModelFile.swift: the versioned binary model file (.nnm), specified in docs/model-format.md.
+//
+// Like PNG: a signature, a version, then typed, length-prefixed, CRC-checked sections. A section whose
+// type starts with an upper-case letter is required (a reader that does not know it refuses the file);
+// lower-case means optional (skipped when unknown). All numbers are little-endian.
+import CZlib
+import NNCore
+
+/// Everything a model file holds: the network, how its inputs are prepared, and where it came from.
+public struct Model: Equatable, Sendable {
+    public var architecture: Architecture
+    /// W1, b1, W2, b2, ... in layer order; weights [inputs, outputs], biases [1, outputs].
+    public var parameters: [Matrix<Float>]
+    /// Shape of one input, e.g. [28, 28] for images; its product is the input size.
+    public var inputShape: [Int]
+    public var scaling: InputScaling
+    /// Binary tasks on multi-class labels: which label counts as 1.
+    public var positiveClass: Int?
+    /// How images are normalised before they reach the network (nn-predict), if any.
+    public var imageRecipe: ImageRecipe?
+    /// Optional display names of the classes.
+    public var classNames: [String]
+    /// Training metadata, in order: tool version, data set, seed, epochs, final metrics...
+    public var metadata: [MetadataEntry]
+
+    public init(architecture: Architecture, parameters: [Matrix<Float>], inputShape: [Int], scaling: InputScaling = InputScaling(),
+                positiveClass: Int? = nil, imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
+        self.architecture = architecture
+        self.parameters = parameters
+        self.inputShape = inputShape
+        self.scaling = scaling
+        self.positiveClass = positiveClass
+        self.imageRecipe = imageRecipe
+        self.classNames = classNames
+        self.metadata = metadata
+    }
+
+    /// Builds a model from a trained network.
+    public init(network: Network<Float>, inputShape: [Int], scaling: InputScaling, positiveClass: Int? = nil,
+                imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
+        self.init(architecture: network.architecture, parameters: network.parameters.map { $0.value }, inputShape: inputShape,
+                  scaling: scaling, positiveClass: positiveClass, imageRecipe: imageRecipe, classNames: classNames, metadata: metadata)
+    }
+
+    /// The network in float type T, ready to run.
+    public func network<T: NNFloat>(_: T.Type = T.self) -> Network<T> {
+        Network<T>(architecture: architecture, parameterValues: parameters.map { $0.converted() })
+    }
+
+    public var encoding: TargetEncoding {
+        TargetEncoding(output: architecture.output, outputCount: architecture.outputSize ?? 0, positiveClass: positiveClass)
+    }
+
+    public func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+}
+
+/// An image normalisation recipe: a name and its numeric parameters.
+public struct ImageRecipe: Equatable, Sendable {
+    public var name: String
+    public var parameters: [String: Double]
+    public init(name: String, parameters: [String: Double]) {
+        self.name = name
+        self.parameters = parameters
+    }
+}
+
+public struct MetadataEntry: Equatable, Sendable {
+    public var key: String
+    public var value: String
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Format constants.
+public enum ModelFormat {
+    /// 0x89 'N' 'N' 'M' CR LF 0x1A LF: non-ASCII first byte, and line-ending damage is detectable (as in PNG).
+    public static let magic: [UInt8] = [0x89, 0x4E, 0x4E, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
+    public static let major: UInt16 = 1
+    public static let minor: UInt16 = 0
+    /// Largest tensor a reader accepts (elements), against absurd sizes in corrupt files.
+    public static let maxTensorElements = 1 << 28
+}
+
+// MARK: - Writer
+
+/// Encodes a `Model`. Deterministic: the same model gives the same bytes.
+public enum ModelFileWriter {
+    public static func encode(_ model: Model) -> [UInt8] {
+        var out = ModelFormat.magic
+        out.appendLE(ModelFormat.major)
+        out.appendLE(ModelFormat.minor)
+
+        var head = [UInt8]()
+        head.appendLE(UInt32(model.architecture.layers.count))
+        for layer in model.architecture.layers {
+            switch layer {
+            case .affine(let i, let o):
+                head.append(1)
+                head.appendLE(UInt32(i))
+                head.appendLE(UInt32(o))
+            case .activation(let a):
+                head.append(2)
+                head.append(activationCode(a))
+            }
+        }
+        head.append(outputCode(model.architecture.output))
+        head.appendLE(Int32(model.positiveClass ?? -1))
+        appendSection(&out, "HEAD", head)
+
+        var inpt = [UInt8]()
+        inpt.appendLE(UInt32(model.inputShape.count))
+        for d in model.inputShape { inpt.appendLE(UInt32(d)) }
+        inpt.appendLE(model.scaling.scale.bitPattern)
+        inpt.appendLE(model.scaling.offset.bitPattern)
+        appendSection(&out, "INPT", inpt)
+
+        var wght = [UInt8]()
+        wght.appendLE(UInt32(model.parameters.count))
+        for t in model.parameters {
+            wght.appendLE(UInt32(t.rows))
+            wght.appendLE(UInt32(t.cols))
+            wght.reserveCapacity(wght.count + 4 * t.count)
+            for v in t.storage { wght.appendLE(v.bitPattern) }
+        }
+        appendSection(&out, "WGHT", wght)
+
+        if let recipe = model.imageRecipe {
+            var norm = [UInt8]()
+            norm.appendString(recipe.name)
+            norm.appendLE(UInt32(recipe.parameters.count))
+            for key in recipe.parameters.keys.sorted() {
+                norm.appendString(key)
+                norm.appendLE(recipe.parameters[key]!.bitPattern)
+            }
+            appendSection(&out, "norm", norm)
+        }
+        if !model.classNames.isEmpty {
+            var labl = [UInt8]()
+            labl.appendLE(UInt32(model.classNames.count))
+            for n in model.classNames { labl.appendString(n) }
+            appendSection(&out, "labl", labl)
+        }
+        if !model.metadata.isEmpty {
+            var meta = [UInt8]()
+            meta.appendLE(UInt32(model.metadata.count))
+            for e in model.metadata {
+                meta.appendString(e.key)
+                meta.appendString(e.value)
+            }
+            appendSection(&out, "meta", meta)
+        }
+        appendSection(&out, "IEND", [])
+        return out
+    }
+
+    /// Appends one section: u32 length of data, 4-byte type, data, u32 CRC-32 of type + data.
+    public static func appendSection(_ out: inout [UInt8], _ type: String, _ data: [UInt8]) {
+        let typeBytes = Array(type.utf8)
+        precondition(typeBytes.count == 4)
+        out.appendLE(UInt32(data.count))
+        out.append(contentsOf: typeBytes)
+        out.append(contentsOf: data)
+        out.appendLE(crc32Of(typeBytes, data))
+    }
+}
+
+// MARK: - Reader
+
+/// Decodes and validates model files. Every failure is a `FormatError` with its own message.
+public enum ModelFileReader {
+    public static func read(_ path: String) throws -> Model {
+        try decode(readWholeFile(path), path: path)
+    }
+
+    public static func decode(_ bytes: [UInt8], path: String) throws -> Model {
+        func fail(_ m: String) -> FormatError { FormatError(path, m) }
+        if bytes.isEmpty { throw fail("empty file, not a model") }
+        if bytes.count < 8 || Array(bytes[0..<8]) != ModelFormat.magic {
+            throw fail("not a model file (wrong magic bytes)")
+        }
+        var r = ByteReader(bytes, offset: 8)
+        guard let major: UInt16 = r.le(), let minor: UInt16 = r.le() else { throw fail("truncated: no format version") }
+        if major > ModelFormat.major {
+            throw fail("model format \(major).\(minor) is newer than this build reads (\(ModelFormat.major).x)")
+        }
+        if major == 0 { throw fail("model format \(major).\(minor) is not a released version") }
+
+        var sections: [String: [UInt8]] = [:]
+        var sawEnd = false
+        while !sawEnd {
+            if r.remaining == 0 { throw fail("truncated: the file ends without an IEND section") }
+            guard let length: UInt32 = r.le(), let typeBytes = r.bytes(4) else {
+                throw fail("truncated section header at byte \(r.offset)")
+            }
+            let type = String(decoding: typeBytes, as: UTF8.self)
+            guard typeBytes.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }) else {
+                throw fail("corrupt section type at byte \(r.offset - 4)")
+            }
+            guard Int(length) <= r.remaining, let data = r.bytes(Int(length)) else {
+                throw fail("truncated: section '\(type)' needs \(length) bytes, \(r.remaining) remain")
+            }
+            guard let stored: UInt32 = r.le() else { throw fail("truncated: section '\(type)' has no CRC") }
+            let computed = crc32Of(typeBytes, data)
+            if stored != computed {
+                throw fail("CRC mismatch in section '\(type)' (stored \(hex(stored)), computed \(hex(computed))): the file is corrupt")
+            }
+            switch type {
+            case "HEAD", "INPT", "WGHT", "norm", "labl", "meta":
+                if sections[type] != nil { throw fail("section '\(type)' appears twice") }
+                sections[type] = data
+            case "IEND":
+                sawEnd = true
+            default:
+                if typeBytes[0] >= 65 && typeBytes[0] <= 90 {
+                    throw fail("unknown required section '\(type)' (written by a newer tool?)")
+                }
+                // unknown optional section: skipped
+            }
+        }
+        if r.remaining > 0 { throw fail("\(r.remaining) bytes after the IEND section") }
+        for required in ["HEAD", "INPT", "WGHT"] where sections[required] == nil {
+            throw fail("missing required section '\(required)'")
+        }
+
+        // HEAD: architecture
+        var h = ByteReader(sections["HEAD"]!)
+        func headFail(_ m: String) -> FormatError { fail("section HEAD: \(m)") }
+        guard let layerCount: UInt32 = h.le(), layerCount <= 10_000 else { throw headFail("bad layer count") }
+        var layers: [LayerSpec] = []
+        for i in 0..<Int(layerCount) {
+            guard let kind = h.byte() else { throw headFail("truncated at layer \(i)") }
+            switch kind {
+            case 1:
+                guard let inputs: UInt32 = h.le(), let outputs: UInt32 = h.le() else { throw headFail("truncated at layer \(i)") }
+                layers.append(.affine(inputs: Int(inputs), outputs: Int(outputs)))
+            case 2:
+                guard let code = h.byte(), let a = activation(code) else { throw headFail("unknown activation at layer \(i)") }
+                layers.append(.activation(a))
+            default:
+                throw headFail("unknown layer kind \(kind) at layer \(i)")
+            }
+        }
+        guard let oc = h.byte(), let output = outputKind(oc) else { throw headFail("unknown output kind") }
+        guard let positive: Int32 = h.le() else { throw headFail("truncated") }
+        if h.remaining != 0 { throw headFail("\(h.remaining) unexpected trailing bytes") }
+        let architecture = Architecture(layers: layers, output: output)
+        if let problem = architecture.validate() { throw fail("inconsistent sizes: \(problem)") }
+
+        // INPT: input shape and scaling
+        var p = ByteReader(sections["INPT"]!)
+        guard let rank: UInt32 = p.le(), rank >= 1, rank <= 8 else { throw fail("section INPT: bad input rank") }
+        var shape: [Int] = []
+        for _ in 0..<rank {
+            guard let d: UInt32 = p.le() else { throw fail("section INPT: truncated") }
+            shape.append(Int(d))
+        }
+        guard let scaleBits: UInt64 = p.le(), let offsetBits: UInt64 = p.le(), p.remaining == 0 else {
+            throw fail("section INPT: wrong size")
+        }
+        let scaling = InputScaling(scale: Double(bitPattern: scaleBits), offset: Double(bitPattern: offsetBits))
+        if !scaling.scale.isFinite || !scaling.offset.isFinite { throw fail("section INPT: non-finite input scaling") }
+        if shape.reduce(1, *) != architecture.inputSize {
+            throw fail("inconsistent sizes: input shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values, the first layer takes \(architecture.inputSize ?? 0)")
+        }
+
+        // WGHT: tensors, checked against the architecture
+        var w = ByteReader(sections["WGHT"]!)
+        guard let tensorCount: UInt32 = w.le() else { throw fail("section WGHT: truncated") }
+        var expected: [(String, Int, Int)] = []
+        var affine = 0
+        for l in layers {
+            if case .affine(let i, let o) = l {
+                affine += 1
+                expected.append(("W\(affine)", i, o))
+                expected.append(("b\(affine)", 1, o))
+            }
+        }
+        if Int(tensorCount) != expected.count {
+            throw fail("inconsistent sizes: \(tensorCount) weight tensors, the architecture needs \(expected.count)")
+        }
+        var parameters: [Matrix<Float>] = []
+        for (name, er, ec) in expected {
+            guard let rows: UInt32 = w.le(), let cols: UInt32 = w.le() else { throw fail("section WGHT: truncated at tensor \(name)") }
+            if Int(rows) != er || Int(cols) != ec {
+                throw fail("inconsistent sizes: tensor \(name) is \(rows)x\(cols), the architecture needs \(er)x\(ec)")
+            }
+            let n = Int(rows) * Int(cols)
+            if n > ModelFormat.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
+            var storage = [Float](repeating: 0, count: n)
+            for k in 0..<n {
+                let v = Float(bitPattern: w.le()!)
+                if !v.isFinite { throw fail("tensor \(name) has a non-finite value (\(v)) at index \(k)") }
+                storage[k] = v
+            }
+            parameters.append(Matrix(rows: Int(rows), cols: Int(cols), storage: storage))
+        }
+        if w.remaining != 0 { throw fail("section WGHT: \(w.remaining) unexpected trailing bytes") }
+
+        var recipe: ImageRecipe? = nil
+        if let data = sections["norm"] {
+            var n = ByteReader(data)
+            guard let name = n.string(), let count: UInt32 = n.le(), count < 1000 else { throw fail("section norm: corrupt") }
+            var params: [String: Double] = [:]
+            for _ in 0..<count {
+                guard let k = n.string(), let v: UInt64 = n.le() else { throw fail("section norm: corrupt") }
+                params[k] = Double(bitPattern: v)
+            }
+            recipe = ImageRecipe(name: name, parameters: params)
+        }
+        var classNames: [String] = []
+        if let data = sections["labl"] {
+            var l = ByteReader(data)
+            guard let count: UInt32 = l.le(), count < 1_000_000 else { throw fail("section labl: corrupt") }
+            for _ in 0..<count {
+                guard let s = l.string() else { throw fail("section labl: corrupt") }
+                classNames.append(s)
+            }
+        }
+        var metadata: [MetadataEntry] = []
+        if let data = sections["meta"] {
+            var m = ByteReader(data)
+            guard let count: UInt32 = m.le(), count < 100_000 else { throw fail("section meta: corrupt") }
+            for _ in 0..<count {
+                guard let k = m.string(), let v = m.string() else { throw fail("section meta: corrupt") }
+                metadata.append(MetadataEntry(k, v))
+            }
+        }
+        return Model(architecture: architecture, parameters: parameters, inputShape: shape, scaling: scaling,
+                     positiveClass: positive < 0 ? nil : Int(positive), imageRecipe: recipe, classNames: classNames,
+                     metadata: metadata)
+    }
+}
+
+// MARK: - Codes and helpers
+
+private func activationCode(_ a: Activation) -> UInt8 {
+    switch a {
+    case .relu: return 1
+    case .sigmoid: return 2
+    case .tanh: return 3
+    }
+}
+private func activation(_ c: UInt8) -> Activation? { [1: .relu, 2: .sigmoid, 3: .tanh][c] }
+private func outputCode(_ o: OutputKind) -> UInt8 {
+    switch o {
+    case .softmaxCrossEntropy: return 1
+    case .sigmoidBinaryCrossEntropy: return 2
+    case .identityMeanSquaredError: return 3
+    }
+}
+private func outputKind(_ c: UInt8) -> OutputKind? {
+    [1: .softmaxCrossEntropy, 2: .sigmoidBinaryCrossEntropy, 3: .identityMeanSquaredError][c]
+}
+
+private func hex(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - s.count) + s
+}
+
+/// zlib's CRC-32 over the section type and data.
+func crc32Of(_ type: [UInt8], _ data: [UInt8]) -> UInt32 {
+    var c = crc32(0, nil, 0)
+    c = type.withUnsafeBufferPointer { crc32(c, $0.baseAddress, uInt($0.count)) }
+    c = data.withUnsafeBufferPointer { crc32(c, $0.baseAddress, uInt($0.count)) }
+    return UInt32(c)
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+        var x = v.littleEndian
+        Swift.withUnsafeBytes(of: &x) { append(contentsOf: $0) }
+    }
+    mutating func appendString(_ s: String) {
+        let b = Array(s.utf8)
+        appendLE(UInt32(b.count))
+        append(contentsOf: b)
+    }
+}
+
+/// Bounds-checked little-endian reads; every read returns nil past the end.
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset: Int
+    init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+    var remaining: Int { bytes.count - offset }
+    mutating func byte() -> UInt8? {
+        guard remaining >= 1 else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+    mutating func le<T: FixedWidthInteger>() -> T? {
+        let n = MemoryLayout<T>.size
+        guard remaining >= n else { return nil }
+        var v: T = 0
+        for k in 0..<n { v |= T(truncatingIfNeeded: bytes[offset + k]) << (8 * k) }
+        offset += n
+        return v
+    }
+    mutating func bytes(_ n: Int) -> [UInt8]? {
+        guard n >= 0, remaining >= n else { return nil }
+        defer { offset += n }
+        return Array(bytes[offset..<(offset + n)])
+    }
+    mutating func string() -> String? {
+        guard let n: UInt32 = le(), let b = bytes(Int(n)) else { return nil }
+        return String(validating: b, as: UTF8.self)
+    }
+}
