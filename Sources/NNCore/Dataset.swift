@@ -46,6 +46,8 @@ public struct InputScaling: Equatable, Sendable {
     }
 
     /// Rows `indices` of `data` as a float batch [indices.count, featureCount].
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func batch<T: NNFloat>(_ data: Dataset, _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Matrix<T> {
         let d = data.featureCount
         var x = Matrix<T>(rows: indices.count, cols: d)
@@ -101,6 +103,8 @@ public struct TargetEncoding: Equatable, Sendable {
     }
 
     /// Targets for the samples at `indices`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func targets<T: NNFloat>(_ labels: [Double], _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Targets<T> {
         switch output {
         case .softmaxCrossEntropy:
@@ -117,6 +121,8 @@ public struct TargetEncoding: Equatable, Sendable {
     }
 
     /// The predicted class of each row of `predictions` [B, outputs].
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func predictedClasses<T: NNFloat>(_ predictions: Matrix<T>) -> [Int] {
         (0..<predictions.rows).map { r in
             if isBinary { return predictions[r, 0] >= 0.5 ? 1 : 0 }

@@ -38,6 +38,8 @@ public final class Affine<Scalar: NNFloat>: Layer {
     public let weight: Parameter<Scalar>   // W [inputs, outputs]
     public let bias: Parameter<Scalar>     // b [1, outputs]
     private var x = Matrix<Scalar>(rows: 0, cols: 0)
+    /// The first layer's dx is never used: the network turns it off to save a third of that layer's work.
+    public var computesInputGradient = true
 
     public init(weight: Matrix<Scalar>, bias: Matrix<Scalar>, index: Int) {
         precondition(bias.rows == 1 && bias.cols == weight.cols)
@@ -49,6 +51,8 @@ public final class Affine<Scalar: NNFloat>: Layer {
     public var parameters: [Parameter<Scalar>] { [weight, bias] }
 
     // forward: x is [B, I], W is [I, O], b is [O]; y is [B, O].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         self.x = x
         let out = weight.value.cols
@@ -63,6 +67,8 @@ public final class Affine<Scalar: NNFloat>: Layer {
     }
 
     // backward: dout is [B, O]; dW = x^T dout [I, O]; db = sum over rows of dout [O]; dx = dout W^T [B, I].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         gemm(x, transposeA: true, dout, into: &weight.grad)
         let out = dout.cols
@@ -72,6 +78,7 @@ public final class Affine<Scalar: NNFloat>: Layer {
                 for r in 0..<dout.rows { for j in 0..<out { db[j] += d[r * out + j] } }
             }
         }
+        if !computesInputGradient { return Matrix(rows: 0, cols: 0) }
         return matmul(dout, weight.value, transposeB: true)
     }
 }
@@ -86,6 +93,8 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     public var parameters: [Parameter<Scalar>] { [] }
 
     // forward: x [B, N] -> y [B, N]
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         var y = x
         positive = [Bool](repeating: false, count: x.count)
@@ -100,6 +109,8 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     }
 
     // backward: dx = dout where x > 0, else 0. (At exactly 0 the subgradient 0 is used.)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         var dx = dout
         dx.storage.withUnsafeMutableBufferPointer { d in
@@ -119,6 +130,8 @@ public final class Sigmoid<Scalar: NNFloat>: Layer {
     public var parameters: [Parameter<Scalar>] { [] }
 
     // forward: x [B, N] -> y [B, N]
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         var y = x
         y.storage.withUnsafeMutableBufferPointer { y in
@@ -129,6 +142,8 @@ public final class Sigmoid<Scalar: NNFloat>: Layer {
     }
 
     // backward: dx = dout * y * (1 - y)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         var dx = dout
         dx.storage.withUnsafeMutableBufferPointer { d in
@@ -148,6 +163,8 @@ public final class Tanh<Scalar: NNFloat>: Layer {
     public var parameters: [Parameter<Scalar>] { [] }
 
     // forward: x [B, N] -> y [B, N]
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         var y = x
         y.storage.withUnsafeMutableBufferPointer { y in
@@ -158,6 +175,8 @@ public final class Tanh<Scalar: NNFloat>: Layer {
     }
 
     // backward: dx = dout * (1 - y^2)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         var dx = dout
         dx.storage.withUnsafeMutableBufferPointer { d in

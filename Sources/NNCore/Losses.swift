@@ -28,6 +28,8 @@ public protocol OutputLayer<Scalar>: AnyObject {
 }
 
 /// Row-wise softmax with the row max subtracted, so large scores do not overflow.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 public func softmax<T: NNFloat>(_ x: Matrix<T>) -> Matrix<T> {
     var y = x
     let n = x.cols
@@ -48,6 +50,8 @@ public func softmax<T: NNFloat>(_ x: Matrix<T>) -> Matrix<T> {
 public let crossEntropyDelta = 1e-7
 
 /// Cross-entropy of probabilities y [B, N] against class indices, averaged over the batch.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 public func crossEntropyError<T: NNFloat>(_ y: Matrix<T>, labels: [Int]) -> T {
     precondition(labels.count == y.rows)
     let delta = T(crossEntropyDelta)
@@ -57,6 +61,8 @@ public func crossEntropyError<T: NNFloat>(_ y: Matrix<T>, labels: [Int]) -> T {
 }
 
 /// Cross-entropy of probabilities y [B, N] against one-hot (or soft) rows t [B, N], averaged over the batch.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 public func crossEntropyError<T: NNFloat>(_ y: Matrix<T>, oneHot t: Matrix<T>) -> T {
     precondition(t.rows == y.rows && t.cols == y.cols)
     let delta = T(crossEntropyDelta)
@@ -74,9 +80,13 @@ public final class SoftmaxCrossEntropy<Scalar: NNFloat>: OutputLayer {
     public init() {}
     public var kind: OutputKind { .softmaxCrossEntropy }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func predict(_ x: Matrix<Scalar>) -> Matrix<Scalar> { softmax(x) }
 
     // forward: x [B, N] scores; t labels [B] or one-hot [B, N]; loss = -1/B sum log(y_t + 1e-7)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, targets: Targets<Scalar>) -> Scalar {
         precondition(targets.count == x.rows, "targets for \(targets.count) rows, batch has \(x.rows)")
         y = softmax(x)
@@ -90,6 +100,8 @@ public final class SoftmaxCrossEntropy<Scalar: NNFloat>: OutputLayer {
     // backward: dx = (y - t) / B, with t weighted by y/(y + delta), the exact derivative of the loss
     // above (the book drops the factor; it differs from 1 by about 1e-7 / y and matters only to a
     // float64 gradient check). With w_k = t_k y_k / (y_k + delta): dx_j = (y_j sum_k w_k - w_j) / B.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward() -> Matrix<Scalar> {
         let n = y.cols, batch = Scalar(y.rows), delta = Scalar(crossEntropyDelta)
         var dx = y
@@ -123,6 +135,8 @@ public final class SigmoidBinaryCrossEntropy<Scalar: NNFloat>: OutputLayer {
     public init() {}
     public var kind: OutputKind { .sigmoidBinaryCrossEntropy }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func predict(_ x: Matrix<Scalar>) -> Matrix<Scalar> {
         var y = x
         for i in 0..<y.count { y.storage[i] = sigmoid(y.storage[i]) }
@@ -131,6 +145,8 @@ public final class SigmoidBinaryCrossEntropy<Scalar: NNFloat>: OutputLayer {
 
     // forward: x [B, N], t [B, N] in {0, 1}; loss = -1/B sum [t log y + (1 - t) log(1 - y)]
     //        = 1/B sum [max(x, 0) - x t + log(1 + exp(-|x|))]
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, targets: Targets<Scalar>) -> Scalar {
         guard case .values(let t) = targets, t.rows == x.rows, t.cols == x.cols else {
             preconditionFailure("sigmoid-bce takes a [batch, outputs] target matrix")
@@ -146,6 +162,8 @@ public final class SigmoidBinaryCrossEntropy<Scalar: NNFloat>: OutputLayer {
     }
 
     // backward: dx = (y - t) / B
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward() -> Matrix<Scalar> {
         var dx = y
         let batch = Scalar(y.rows)
@@ -163,9 +181,13 @@ public final class IdentityMeanSquaredError<Scalar: NNFloat>: OutputLayer {
     public init() {}
     public var kind: OutputKind { .identityMeanSquaredError }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func predict(_ x: Matrix<Scalar>) -> Matrix<Scalar> { x }
 
     // forward: y = x [B, N], t [B, N]; loss = 1/B sum 1/2 (y - t)^2
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, targets: Targets<Scalar>) -> Scalar {
         guard case .values(let t) = targets, t.rows == x.rows, t.cols == x.cols else {
             preconditionFailure("mse takes a [batch, outputs] target matrix")
@@ -178,6 +200,8 @@ public final class IdentityMeanSquaredError<Scalar: NNFloat>: OutputLayer {
     }
 
     // backward: dx = (y - t) / B
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward() -> Matrix<Scalar> {
         var dx = y
         let batch = Scalar(y.rows)

@@ -71,6 +71,8 @@ public enum Parallelism {
 /// Shapes: op(A) is [M,K], op(B) is [K,N], C is [M,N]. Most of the running time is spent here.
 /// Large products are split into row blocks of C, one per thread; each element of C is reduced in the
 /// same order whatever the split, so the result is bit-identical for any thread count.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 public func gemm<T: NNFloat>(
     _ a: Matrix<T>, transposeA: Bool = false, _ b: Matrix<T>, transposeB: Bool = false,
     into c: inout Matrix<T>, alpha: T = 1, beta: T = 0
@@ -107,6 +109,8 @@ public func gemm<T: NNFloat>(
 }
 
 /// op(A) * op(B) as a new matrix.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 public func matmul<T: NNFloat>(_ a: Matrix<T>, transposeA: Bool = false, _ b: Matrix<T>, transposeB: Bool = false) -> Matrix<T> {
     var c = Matrix<T>(rows: transposeA ? a.cols : a.rows, cols: transposeB ? b.rows : b.cols)
     gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)

@@ -67,6 +67,8 @@ public enum EvaluationReport: Sendable {
 }
 
 /// Runs `network` over `data` in batches (inference mode) and scores its predictions.
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
 public func evaluate<T: NNFloat>(
     _ network: Network<T>, on data: Dataset, scaling: InputScaling, encoding: TargetEncoding, batchSize: Int = 500,
     onBatch: ((_ indices: Range<Int>, _ predictions: Matrix<T>) -> Void)? = nil

@@ -11,6 +11,7 @@ public final class Network<Scalar: NNFloat> {
     public init(layers: [any Layer<Scalar>], output: any OutputLayer<Scalar>) {
         self.layers = layers
         self.output = output
+        (layers.first as? Affine<Scalar>)?.computesInputGradient = false
     }
 
     /// Builds the layers of `architecture` with the given parameter values, in `parameters` order.
@@ -70,6 +71,8 @@ public final class Network<Scalar: NNFloat> {
     }
 
     /// Scores before the output activation, x [B, inputs] -> [B, outputs].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func scores(_ x: Matrix<Scalar>, mode: Mode = .inference) -> Matrix<Scalar> {
         var h = x
         for layer in layers { h = layer.forward(h, mode: mode) }
@@ -77,9 +80,13 @@ public final class Network<Scalar: NNFloat> {
     }
 
     /// Probabilities (softmax, sigmoid) or values (identity), [B, outputs].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func predict(_ x: Matrix<Scalar>) -> Matrix<Scalar> { output.predict(scores(x)) }
 
     /// The loss, including the weight-decay term.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func loss(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, mode: Mode = .training) -> Scalar {
         output.forward(scores(x, mode: mode), targets: t) + decayTerm()
     }
@@ -92,6 +99,8 @@ public final class Network<Scalar: NNFloat> {
     }
 
     /// Forward and backward: fills every parameter's `grad` and returns the loss and the scores.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     @discardableResult
     public func gradient(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, mode: Mode = .training) -> (loss: Scalar, scores: Matrix<Scalar>) {
         let s = scores(x, mode: mode)

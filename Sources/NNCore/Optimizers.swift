@@ -26,6 +26,8 @@ public func makeOptimizer<T: NNFloat>(_ kind: OptimizerKind, learningRate: T) ->
 public final class SGD<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
     public init(learningRate: Scalar) { self.learningRate = learningRate }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func update(_ parameters: [Parameter<Scalar>]) {
         for p in parameters {
             let lr = learningRate
@@ -47,12 +49,19 @@ public final class Momentum<Scalar: NNFloat>: Optimizer {
         self.learningRate = learningRate
         self.momentum = momentum
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func update(_ parameters: [Parameter<Scalar>]) {
         for p in parameters {
             var v = velocity.removeValue(forKey: ObjectIdentifier(p)) ?? [Scalar](repeating: 0, count: p.value.count)
-            for i in 0..<v.count {
-                v[i] = momentum * v[i] - learningRate * p.grad.storage[i]
-                p.value.storage[i] += v[i]
+            let mu = momentum, lr = learningRate
+            p.value.storage.withUnsafeMutableBufferPointer { w in
+                p.grad.storage.withUnsafeBufferPointer { g in
+                    for i in 0..<w.count {
+                        v[i] = mu * v[i] - lr * g[i]
+                        w[i] += v[i]
+                    }
+                }
             }
             velocity[ObjectIdentifier(p)] = v
         }
@@ -64,13 +73,19 @@ public final class AdaGrad<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
     private var h: [ObjectIdentifier: [Scalar]] = [:]
     public init(learningRate: Scalar) { self.learningRate = learningRate }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func update(_ parameters: [Parameter<Scalar>]) {
         for p in parameters {
             var hp = h.removeValue(forKey: ObjectIdentifier(p)) ?? [Scalar](repeating: 0, count: p.value.count)
-            for i in 0..<hp.count {
-                let g = p.grad.storage[i]
-                hp[i] += g * g
-                p.value.storage[i] -= learningRate * g / (Scalar.sqrt(hp[i]) + 1e-7)
+            let lr = learningRate
+            p.value.storage.withUnsafeMutableBufferPointer { w in
+                p.grad.storage.withUnsafeBufferPointer { g in
+                    for i in 0..<w.count {
+                        hp[i] += g[i] * g[i]
+                        w[i] -= lr * g[i] / (Scalar.sqrt(hp[i]) + 1e-7)
+                    }
+                }
             }
             h[ObjectIdentifier(p)] = hp
         }
@@ -90,6 +105,8 @@ public final class Adam<Scalar: NNFloat>: Optimizer {
         self.beta1 = beta1
         self.beta2 = beta2
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func update(_ parameters: [Parameter<Scalar>]) {
         step += 1
         let t = Scalar(step)
@@ -99,11 +116,19 @@ public final class Adam<Scalar: NNFloat>: Optimizer {
             let key = ObjectIdentifier(p)
             var mp = m.removeValue(forKey: key) ?? [Scalar](repeating: 0, count: p.value.count)
             var vp = v.removeValue(forKey: key) ?? [Scalar](repeating: 0, count: p.value.count)
-            for i in 0..<mp.count {
-                let g = p.grad.storage[i]
-                mp[i] += (1 - beta1) * (g - mp[i])
-                vp[i] += (1 - beta2) * (g * g - vp[i])
-                p.value.storage[i] -= lrT * mp[i] / (Scalar.sqrt(vp[i]) + 1e-7)
+            let c1 = 1 - beta1, c2 = 1 - beta2
+            p.value.storage.withUnsafeMutableBufferPointer { w in
+                p.grad.storage.withUnsafeBufferPointer { g in
+                    mp.withUnsafeMutableBufferPointer { m in
+                        vp.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<w.count {
+                                m[i] += c1 * (g[i] - m[i])
+                                v[i] += c2 * (g[i] * g[i] - v[i])
+                                w[i] -= lrT * m[i] / (Scalar.sqrt(v[i]) + 1e-7)
+                            }
+                        }
+                    }
+                }
             }
             m[key] = mp
             v[key] = vp

@@ -51,6 +51,8 @@ public final class Trainer<Scalar: NNFloat> {
 
     /// One pass over `data` in a fresh seeded order. `onBatch(done, total, runningLoss)` reports progress.
     /// Returns (mean loss, accuracy or nil for regression).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func trainEpoch(_ data: Dataset, onBatch: ((Int, Int, Double) -> Void)? = nil) -> (loss: Double, accuracy: Double?) {
         var order = Array(0..<data.count)
         rng.shuffle(&order)
@@ -97,6 +99,8 @@ extension Trainer {
     /// and reports the figures through `onEpoch`; `onBatch(epoch, done, total, runningLoss)` reports progress.
     /// Returns the stats of every epoch.
     @discardableResult
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func fit(
         _ train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, firstEpoch: Int = 1,
         onBatch: ((Int, Int, Int, Double) -> Void)? = nil, onEpoch: ((EpochStats) -> Void)? = nil
