@@ -1,0 +1,109 @@
+import Testing
+@testable import NNCore
+@testable import NNFormats
+
+struct ModelFileTests {
+    func sampleModel() -> Model {
+        var rng = SeededGenerator(seed: 3)
+        let net = Network<Float>(architecture: .mlp(sizes: [6, 4, 3], activation: .tanh, output: .softmaxCrossEntropy), initializer: .xavier, rng: &rng)
+        return Model(network: net, inputShape: [2, 3], scaling: InputScaling(), positiveClass: nil,
+                     imageRecipe: ImageRecipe(name: "mnist-com-v1", parameters: ["box": 20, "canvas": 28]),
+                     classNames: ["a", "b", "c"], metadata: [MetadataEntry("tool", "test"), MetadataEntry("seed", "3")])
+    }
+
+    @Test func roundTripAndDeterminism() throws {
+        let m = sampleModel()
+        let bytes = ModelFileWriter.encode(m)
+        #expect(try ModelFileReader.decode(bytes, path: "m") == m)
+        #expect(ModelFileWriter.encode(m) == bytes)
+        #expect(Array(bytes[0..<8]) == ModelFormat.magic)
+        // minimal model: no optional sections
+        var plain = m
+        plain.imageRecipe = nil
+        plain.classNames = []
+        plain.metadata = []
+        plain.positiveClass = 7
+        plain.architecture.output = .sigmoidBinaryCrossEntropy
+        #expect(try ModelFileReader.decode(ModelFileWriter.encode(plain), path: "m") == plain)
+    }
+
+    func expectError(_ bytes: [UInt8], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try ModelFileReader.decode(bytes, path: "bad.nnm")
+            Issue.record("decoded a bad file (expected '\(fragment)')", sourceLocation: sourceLocation)
+        } catch let e as FormatError {
+            #expect(e.path == "bad.nnm", sourceLocation: sourceLocation)
+            #expect(e.message.contains(fragment), "\(e.message)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Rebuilds a file from (type, data) sections with correct CRCs.
+    func file(major: UInt16 = 1, minor: UInt16 = 0, _ sections: [(String, [UInt8])]) -> [UInt8] {
+        var out = ModelFormat.magic
+        out.appendLE(major)
+        out.appendLE(minor)
+        for (t, d) in sections { ModelFileWriter.appendSection(&out, t, d) }
+        return out
+    }
+
+    /// The sections of an encoded file.
+    func sections(_ bytes: [UInt8]) -> [(String, [UInt8])] {
+        var r = ByteReader(bytes, offset: 12)
+        var out: [(String, [UInt8])] = []
+        while r.remaining > 0 {
+            let n: UInt32 = r.le()!
+            let t = String(decoding: r.bytes(4)!, as: UTF8.self)
+            out.append((t, r.bytes(Int(n))!))
+            let _: UInt32? = r.le()
+        }
+        return out
+    }
+
+    @Test func badFiles() {
+        let good = ModelFileWriter.encode(sampleModel())
+        let parts = sections(good)
+        expectError([], "empty file")
+        expectError(Array("hello world, not a model".utf8), "wrong magic")
+        expectError(Array(good[0..<10]), "truncated")
+        expectError(Array(good[0..<(good.count - 20)]), "truncated")
+        expectError(Array(good.dropLast(12)), "truncated")      // IEND missing
+        var flipped = good
+        flipped[good.count - 100] ^= 0x40   // inside the weights
+        expectError(flipped, "CRC mismatch")
+        expectError(file(major: 2, minor: 3, parts), "model format 2.3 is newer than this build reads (1.x)")
+        // unknown optional section: skipped; unknown required one: refused
+        var withOptional = parts
+        withOptional.insert(("zzzz", [1, 2, 3]), at: 1)
+        #expect((try? ModelFileReader.decode(file(withOptional), path: "x")) == sampleModel())
+        var withRequired = parts
+        withRequired.insert(("ZZZZ", [1, 2, 3]), at: 1)
+        expectError(file(withRequired), "unknown required section 'ZZZZ'")
+        expectError(file(parts.filter { $0.0 != "WGHT" }), "missing required section 'WGHT'")
+        expectError(good + [0], "after the IEND")
+    }
+
+    @Test func nonFiniteWeightsAreRefused() {
+        var m = sampleModel()
+        m.parameters[2].storage[5] = .nan
+        expectError(ModelFileWriter.encode(m), "tensor W2 has a non-finite value")
+        m.parameters[2].storage[5] = .infinity
+        expectError(ModelFileWriter.encode(m), "non-finite")
+    }
+
+    @Test func inconsistentSizesAreRefused() {
+        var m = sampleModel()
+        m.parameters[0] = Matrix(rows: 6, cols: 5)   // W1 should be 6x4
+        expectError(ModelFileWriter.encode(m), "tensor W1 is 6x5, the architecture needs 6x4")
+        var n = sampleModel()
+        n.inputShape = [28, 28]
+        expectError(ModelFileWriter.encode(n), "input shape 28x28 has 784 values, the first layer takes 6")
+        var k = sampleModel()
+        k.architecture.layers[2] = .affine(inputs: 5, outputs: 3)
+        expectError(ModelFileWriter.encode(k), "inconsistent sizes")
+        var p = sampleModel()
+        p.parameters.removeLast()
+        expectError(ModelFileWriter.encode(p), "3 weight tensors, the architecture needs 4")
+    }
+}
