@@ -48,7 +48,8 @@ public struct PhotoLikeRenderer: Sendable {
 
     public var paperRange: ClosedRange<Int> = 150...250
     public var inkRange: ClosedRange<Int> = 0...80
-    /// Gaussian noise standard deviation range, in 8-bit levels, per pixel of the final canvas.
+    /// Gaussian noise standard deviation range, in 8-bit levels, per pixel of the final canvas (8- and
+    /// 16-bit non-palette files only).
     public var noiseRange: ClosedRange<Double> = 0...3
     public var scaleRange: ClosedRange<Double> = 2...8
     /// Canvas sides are drawn from the enlarged digit's size + 8 up to this (or the digit size + 8).
@@ -95,12 +96,16 @@ public struct PhotoLikeRenderer: Sendable {
             }
         }
 
+        // Palette images have at most 2^bitDepth colours, so coverage is quantised to that many levels.
+        // Neither they nor low-depth gray files get noise: quantised noisy paper would become salt and
+        // pepper of a whole quantisation step (85 levels at 2 bits), which no real drawing program makes.
         let levels = colorType == .palette ? 1 << bitDepth : 0
+        let noisy = levels == 0 && bitDepth >= 8
         var rgba = [UInt16](repeating: 0, count: cw * ch * 4)
         for i in 0..<(cw * ch) {
             var m = coverage[i]
             if levels > 0 { m = (m * Double(levels - 1)).rounded() / Double(levels - 1) }  // fits the palette
-            let n = levels > 0 ? 0 : sigma * rng.normal()
+            let n = noisy ? sigma * rng.normal() : 0
             for c in 0..<3 {
                 let value: Double
                 if transparent {

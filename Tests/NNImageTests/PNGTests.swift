@@ -1,7 +1,7 @@
 // PNGTests.swift: the encoder against libpng's decoder, in every colour type, bit depth and interlace mode.
 
 import Testing
-@testable import NNImage
+import NNImage
 
 /// Deterministic test pattern generator (SplitMix64).
 struct TestRNG {
