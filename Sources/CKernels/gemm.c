@@ -1,10 +1,35 @@
-// gemm.c: row-major GEMM for float and double.
+// gemm.c: the dense matrix products every layer spends its time in, for float and double.
 //
-// Structure: op(A) and op(B) are read through plain loops ordered i, k, j so the innermost loop runs over
-// contiguous rows of B and C and vectorises; transposed operands are handled by the loop order, not by
-// copies. The same source is compiled twice: once for AVX2+FMA (chosen at run time) and once portable.
+// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major, with leading dimensions lda/ldb/ldc.
+// This is a small GEMM in the style of BLIS/GotoBLAS: op(A) and op(B) are copied ("packed") block by
+// block into contiguous panels, and a register-blocked micro-kernel computes one tile of C at a time from
+// a panel of A (mr rows) and a panel of B (nr columns). The loops around it and the sizes of the blocks
+// are in gemm_impl.h, written once and compiled here for float and for double.
+//
+// What it deliberately is not: threaded (callers split C into row blocks, see Matrix.swift), tuned for
+// AVX-512, or a full BLAS (no complex types, no triangular forms).
+//
+// Determinism: every element C[i,j] is computed by exactly this sequence of operations, whatever rows the
+// call covers, wherever (i,j) falls in its tile and whichever tile shape the call picked:
+//
+//     for each k block [k0,k1) (the boundaries depend on K only):
+//         acc = 0;  for k = k0, k0+1, ..., k1-1:  acc = fma(op(A)[i,k], op(B)[k,j], acc)
+//         first block:  C = (beta == 0) ? alpha*acc : fma(alpha, acc, beta*C)
+//         later blocks: C = fma(alpha, acc, C)
+//
+// Tile shapes, packing, zero padding and masked edge tiles change where acc lives, never this sequence, so
+// splitting C across threads by rows gives results bit-identical to one call. The portable path runs the
+// same sequence with `acc + a*b` (fused or not as the compiler targets, the same for every element).
 #include "nn_kernels.h"
-#include <stddef.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// ---- run-time dispatch -----------------------------------------------------------------------------
 
 static int force_portable = 0;
 void nn_kernels_force_portable(int on) { force_portable = on; }
@@ -18,68 +43,125 @@ int nn_cpu_has_avx2_fma(void) {
 #endif
 }
 
-#define GEMM_BODY(T)                                                                              \
-    for (long i = 0; i < M; i++) {                                                                \
-        T *c = C + i * ldc;                                                                       \
-        if (beta == 0) { for (long j = 0; j < N; j++) c[j] = 0; }                                 \
-        else if (beta != 1) { for (long j = 0; j < N; j++) c[j] *= beta; }                       \
-    }                                                                                             \
-    if (!transB) {                                                                                \
-        /* C[i,:] += a(i,k) * B[k,:] : the inner loop is a contiguous axpy. */                    \
-        for (long i = 0; i < M; i++) {                                                            \
-            T *restrict c = C + i * ldc;                                                          \
-            for (long k = 0; k < K; k++) {                                                        \
-                const T a = alpha * (transA ? A[k * lda + i] : A[i * lda + k]);                   \
-                const T *restrict b = B + k * ldb;                                                \
-                for (long j = 0; j < N; j++) c[j] += a * b[j];                                    \
-            }                                                                                     \
-        }                                                                                         \
-    } else {                                                                                      \
-        /* C[i,j] += dot(op(A)[i,:], B[j,:]) : B rows are contiguous over k. */                   \
-        for (long i = 0; i < M; i++) {                                                            \
-            T *restrict c = C + i * ldc;                                                          \
-            for (long j = 0; j < N; j++) {                                                        \
-                const T *restrict b = B + j * ldb;                                                \
-                T s = 0;                                                                          \
-                if (!transA) { const T *restrict a = A + i * lda; for (long k = 0; k < K; k++) s += a[k] * b[k]; } \
-                else { for (long k = 0; k < K; k++) s += A[k * lda + i] * b[k]; }                 \
-                c[j] += alpha * s;                                                                \
-            }                                                                                     \
-        }                                                                                         \
-    }
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
-static void sgemm_avx2(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
-                       const float *B, long ldb, float beta, float *C, long ldc) { GEMM_BODY(float) }
-__attribute__((target("avx2,fma")))
-static void dgemm_avx2(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
-                       const double *B, long ldb, double beta, double *C, long ldc) { GEMM_BODY(double) }
-#endif
-
-static void sgemm_portable(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
-                           const float *B, long ldb, float beta, float *C, long ldc) { GEMM_BODY(float) }
-static void dgemm_portable(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
-                           const double *B, long ldb, double beta, double *C, long ldc) { GEMM_BODY(double) }
-
 static int use_fast(void) {
-    static int cached = -1;
+    static int cached = -1;  // benign race: every thread computes the same value
     if (cached < 0) cached = nn_cpu_has_avx2_fma();
     return cached && !force_portable;
 }
 
+// ---- per-thread scratch for the packed panels -------------------------------------------------------
+// Calls arrive from several threads at once, so each thread keeps its own two buffers (A block, B block),
+// grown on demand and freed when the thread exits. Keeping them avoids a malloc + page faults per call
+// (the B block of a 1024x1024 product is 1 MB).
+
+struct scratch { void *p[2]; size_t n[2]; };
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *v) {
+    struct scratch *s = v;
+    free(s->p[0]);
+    free(s->p[1]);
+    free(s);
+}
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static void *scratch(int slot, size_t bytes) {
+    pthread_once(&scratch_once, scratch_init);
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) { fputs("nn_gemm: out of memory\n", stderr); abort(); }
+        pthread_setspecific(scratch_key, s);
+    }
+    if (s->n[slot] < bytes) {
+        free(s->p[slot]);
+        s->p[slot] = NULL;
+        if (posix_memalign(&s->p[slot], 64, bytes) != 0) { fputs("nn_gemm: out of memory\n", stderr); abort(); }
+        s->n[slot] = bytes;
+    }
+    return s->p[slot];
+}
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long round_up(long x, long m) { return (x + m - 1) / m * m; }
+
+// ---- float: 8 lanes per AVX2 register ------------------------------------------------------------------
+// Blocking (Zen 3: 32 KB L1d, 512 KB L2 per core, L3 shared):
+//   KC = 256: a packed B micro-panel (256 x 16 floats = 16 KB) stays in L1 while the A micro-panels
+//             (6 x 256 floats = 6 KB each) stream past it from L2.
+//   MC = 144: the packed A block (144 x 256 floats = 144 KB) stays in L2; a multiple of every mr (1,2,3,6).
+//   NC = 2048: the packed B block (256 x 2048 floats = 2 MB) stays in L3 with room for the other thread's.
+#define REAL float
+#define LANES 8
+#define KC 256
+#define MC 144
+#define NC 2048
+#define FN(name) name##_f
+#if defined(__x86_64__)
+#define VEC __m256
+#define V_ZERO() _mm256_setzero_ps()
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_STORE(p, x) _mm256_storeu_ps(p, x)
+#define V_BCAST(p) _mm256_broadcast_ss(p)
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_MUL(a, b) _mm256_mul_ps(a, b)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_MASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define V_MASKLOAD(p, m) _mm256_maskload_ps(p, m)
+#define V_MASKSTORE(p, m, x) _mm256_maskstore_ps(p, m, x)
+#endif
+#include "gemm_impl.h"
+#undef REAL
+#undef LANES
+#undef KC
+#undef MC
+#undef NC
+#undef FN
+#undef VEC
+#undef V_ZERO
+#undef V_LOAD
+#undef V_STORE
+#undef V_BCAST
+#undef V_SET1
+#undef V_MUL
+#undef V_FMA
+#undef V_MASK
+#undef V_MASKLOAD
+#undef V_MASKSTORE
+
+// ---- double: 4 lanes per AVX2 register -----------------------------------------------------------------
+// Same byte sizes as float: KC = 256 (B micro-panel 256 x 8 doubles = 16 KB in L1), MC = 72 (A block
+// 72 x 256 doubles = 144 KB in L2), NC = 1024 (B block 2 MB in L3).
+#define REAL double
+#define LANES 4
+#define KC 256
+#define MC 72
+#define NC 1024
+#define FN(name) name##_d
+#if defined(__x86_64__)
+#define VEC __m256d
+#define V_ZERO() _mm256_setzero_pd()
+#define V_LOAD(p) _mm256_loadu_pd(p)
+#define V_STORE(p, x) _mm256_storeu_pd(p, x)
+#define V_BCAST(p) _mm256_broadcast_sd(p)
+#define V_SET1(x) _mm256_set1_pd(x)
+#define V_MUL(a, b) _mm256_mul_pd(a, b)
+#define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define V_MASK(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
+#define V_MASKLOAD(p, m) _mm256_maskload_pd(p, m)
+#define V_MASKSTORE(p, m, x) _mm256_maskstore_pd(p, m, x)
+#endif
+#include "gemm_impl.h"
+
+// ---- public entry points -------------------------------------------------------------------------------
+
 void nn_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
               const float *B, long ldb, float beta, float *C, long ldc) {
-#if defined(__x86_64__)
-    if (use_fast()) { sgemm_avx2(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
-#endif
-    sgemm_portable(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_f(use_fast(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nn_dgemm(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
               const double *B, long ldb, double beta, double *C, long ldc) {
-#if defined(__x86_64__)
-    if (use_fast()) { dgemm_avx2(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
-#endif
-    dgemm_portable(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_d(use_fast(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

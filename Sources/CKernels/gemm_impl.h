@@ -1,0 +1,245 @@
+// gemm_impl.h: packing, micro-kernels and the blocked driver, written once and included by gemm.c for
+// float and for double. Expects REAL, LANES, KC, MC, NC and FN(name) (and on x86_64 VEC and the V_*
+// intrinsics) to be defined. Not a public header.
+//
+// Tile shapes (mr rows x nv vectors of LANES columns; the accumulators live in registers):
+//   M >= 4: 6 x 2 vectors (6x16 float, 6x8 double): 12 accumulators + 2 B vectors + 1 broadcast = 15 of
+//           the 16 ymm registers; per k step 2 loads + 6 broadcasts feed 12 FMAs (6 cycles on 2 FMA pipes).
+//   M <= 3: M x (8, 6 or 4) vectors: with one to three rows the 6x2 tile would leave most FMA slots idle or
+//           stall on FMA latency (4 cycles, so 8 independent accumulators are needed to fill 2 pipes);
+//           these shapes keep 8-12 accumulators, e.g. (3,784,50) in double runs as 3 x 16.
+// Edge tiles use the same kernels with fewer rows (the last A panel is packed with its own row count) and
+// fewer vectors (the last B panel is zero-padded to whole vectors; partial vectors are stored with masks).
+
+// ---- packing ---------------------------------------------------------------------------------------------
+
+// op(A)[i0:i0+mc, k0:k0+kc] -> panels of mr rows laid out [k][r] (the values one k step broadcasts are
+// adjacent). Panel p starts at dst + p*mr*kc; the last one holds mc % mr rows (no padding).
+static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, long k0, long kc, int mr,
+                       REAL *dst) {
+    for (long i = 0; i < mc; i += mr) {
+        const int R = (int)min_l(mr, mc - i);
+        if (!transA) {  // A is [M,K]: each row of the panel is contiguous over k
+            for (int r = 0; r < R; r++) {
+                const REAL *src = A + (i0 + i + r) * lda + k0;
+                for (long k = 0; k < kc; k++) dst[k * R + r] = src[k];
+            }
+        } else {        // A is [K,M]: the R values of one k step are contiguous
+            for (long k = 0; k < kc; k++) {
+                const REAL *src = A + (k0 + k) * lda + i0 + i;
+                for (int r = 0; r < R; r++) dst[k * R + r] = src[r];
+            }
+        }
+        dst += (long)R * kc;
+    }
+}
+
+// op(B)[k0:k0+kc, j0:j0+nc] -> panels of nrw columns laid out [k][j]. Panel p starts at dst + p*nrw*kc;
+// the last one is w = nc % nrw columns rounded up to whole vectors, padded with zeros (w columns per k).
+static void FN(pack_b)(int transB, const REAL *B, long ldb, long k0, long kc, long j0, long nc, int nrw,
+                       REAL *dst) {
+    for (long j = 0; j < nc; j += nrw) {
+        const int nr = (int)min_l(nrw, nc - j), w = (int)round_up(nr, LANES);
+        if (!transB) {  // B is [K,N]: a row of the panel is a contiguous copy
+            for (long k = 0; k < kc; k++) {
+                const REAL *src = B + (k0 + k) * ldb + j0 + j;
+                REAL *d = dst + k * w;
+                for (int jj = 0; jj < nr; jj++) d[jj] = src[jj];
+                for (int jj = nr; jj < w; jj++) d[jj] = 0;
+            }
+        } else {        // B is [N,K]: read each stored row along k, write a column of the panel
+            for (int jj = 0; jj < nr; jj++) {
+                const REAL *src = B + (j0 + j + jj) * ldb + k0;
+                for (long k = 0; k < kc; k++) dst[k * w + jj] = src[k];
+            }
+            for (long k = 0; k < kc; k++)
+                for (int jj = nr; jj < w; jj++) dst[k * w + jj] = 0;
+        }
+        dst += (long)w * kc;
+    }
+}
+
+// ---- micro-kernels -------------------------------------------------------------------------------------
+// One tile: acc[r][j] = sum over the kc steps of a[k*R + r] * b[k*ldb + j], then C = combine(acc) as in the
+// contract at the top of gemm.c. a is a packed A panel; b is a packed B panel (ldb = its width) or, for
+// small M, B itself. nr <= V*LANES is the number of valid columns of C.
+
+typedef void (*FN(kernel_fn))(long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr,
+                              REAL alpha, REAL beta, int first);
+
+#if defined(__x86_64__)
+// R and V are compile-time constants in every caller, so the loops unroll and acc lives in registers.
+// This is where most of the running time is spent.
+__attribute__((always_inline, target("avx2,fma"))) static inline void FN(kernel_avx2)(
+    const int R, const int V, long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr,
+    REAL alpha, REAL beta, int first) {
+    VEC acc[6][8];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) acc[r][v] = V_ZERO();
+    for (long k = 0; k < kc; k++) {
+        VEC bv[8];
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) bv[v] = V_LOAD(b + v * LANES);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            const VEC ar = V_BCAST(a + r);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; v++) acc[r][v] = V_FMA(ar, bv[v], acc[r][v]);
+        }
+        a += R;
+        b += ldb;
+    }
+    const VEC va = V_SET1(alpha), vb = V_SET1(beta);
+    const int scale_c = first && beta != 1, read_c = !(first && beta == 0);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+        REAL *cr = c + r * ldc;
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) {
+            const int n = nr - v * LANES;  // valid columns in this vector
+            if (n >= LANES) {
+                VEC x = V_MUL(va, acc[r][v]);
+                if (read_c) {
+                    VEC old = V_LOAD(cr + v * LANES);
+                    if (scale_c) old = V_MUL(vb, old);
+                    x = V_FMA(va, acc[r][v], old);
+                }
+                V_STORE(cr + v * LANES, x);
+            } else if (n > 0) {  // the same arithmetic on the first n lanes only
+                const __m256i m = V_MASK(n);
+                VEC x = V_MUL(va, acc[r][v]);
+                if (read_c) {
+                    VEC old = V_MASKLOAD(cr + v * LANES, m);
+                    if (scale_c) old = V_MUL(vb, old);
+                    x = V_FMA(va, acc[r][v], old);
+                }
+                V_MASKSTORE(cr + v * LANES, m, x);
+            }
+        }
+    }
+}
+
+#define KERNEL(R, V)                                                                                     \
+    __attribute__((target("avx2,fma"))) static void FN(kernel_##R##x##V)(                                \
+        long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr, REAL alpha, REAL beta, \
+        int first) {                                                                                     \
+        FN(kernel_avx2)(R, V, kc, a, b, ldb, c, ldc, nr, alpha, beta, first);                            \
+    }
+KERNEL(1, 1) KERNEL(1, 2) KERNEL(1, 3) KERNEL(1, 4) KERNEL(1, 5) KERNEL(1, 6) KERNEL(1, 7) KERNEL(1, 8)
+KERNEL(2, 1) KERNEL(2, 2) KERNEL(2, 3) KERNEL(2, 4) KERNEL(2, 5) KERNEL(2, 6)
+KERNEL(3, 1) KERNEL(3, 2) KERNEL(3, 3) KERNEL(3, 4)
+KERNEL(4, 1) KERNEL(4, 2)
+KERNEL(5, 1) KERNEL(5, 2)
+KERNEL(6, 1) KERNEL(6, 2)
+#undef KERNEL
+
+// [R][V]: every (rows, vectors) a call can ask for; see FN(tile_shape).
+static const FN(kernel_fn) FN(kernels_avx2)[7][9] = {
+    [1] = {0, FN(kernel_1x1), FN(kernel_1x2), FN(kernel_1x3), FN(kernel_1x4), FN(kernel_1x5), FN(kernel_1x6),
+           FN(kernel_1x7), FN(kernel_1x8)},
+    [2] = {0, FN(kernel_2x1), FN(kernel_2x2), FN(kernel_2x3), FN(kernel_2x4), FN(kernel_2x5), FN(kernel_2x6)},
+    [3] = {0, FN(kernel_3x1), FN(kernel_3x2), FN(kernel_3x3), FN(kernel_3x4)},
+    [4] = {0, FN(kernel_4x1), FN(kernel_4x2)},
+    [5] = {0, FN(kernel_5x1), FN(kernel_5x2)},
+    [6] = {0, FN(kernel_6x1), FN(kernel_6x2)},
+};
+#endif
+
+// Portable C for CPUs without AVX2/FMA: the same tiles and the same per-element sequence, in plain loops.
+static void FN(kernel_portable)(int R, int W, long kc, const REAL *a, const REAL *b, long ldb, REAL *c,
+                                long ldc, int nr, REAL alpha, REAL beta, int first) {
+    REAL acc[6 * 8 * LANES];
+    for (int i = 0; i < R * W; i++) acc[i] = 0;
+    for (long k = 0; k < kc; k++) {
+        for (int r = 0; r < R; r++) {
+            const REAL ar = a[r];
+            for (int j = 0; j < W; j++) acc[r * W + j] += ar * b[j];
+        }
+        a += R;
+        b += ldb;
+    }
+    for (int r = 0; r < R; r++) {
+        REAL *cr = c + r * ldc;
+        for (int j = 0; j < nr; j++) {
+            if (first && beta == 0) { cr[j] = alpha * acc[r * W + j]; continue; }
+            REAL old = cr[j];
+            if (first && beta != 1) old = beta * old;
+            cr[j] = alpha * acc[r * W + j] + old;
+        }
+    }
+}
+
+// ---- driver -------------------------------------------------------------------------------------------
+
+// Tile shape for a call with M rows: see the table at the top of this file.
+static void FN(tile_shape)(long M, int *mr, int *nv) {
+    if (M >= 4) { *mr = 6; *nv = 2; }
+    else { *mr = (int)M; *nv = M == 1 ? 8 : M == 2 ? 6 : 4; }
+}
+
+static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, REAL alpha, const REAL *A,
+                     long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0) {  // nothing to accumulate: C = beta*C (C is not read when beta == 0)
+        for (long i = 0; i < M; i++) {
+            REAL *c = C + i * ldc;
+            if (beta == 0) memset(c, 0, sizeof(REAL) * (size_t)N);
+            else if (beta != 1) for (long j = 0; j < N; j++) c[j] *= beta;
+        }
+        return;
+    }
+#if !defined(__x86_64__)
+    fast = 0;
+#endif
+    int mr, nv;
+    FN(tile_shape)(M, &mr, &nv);
+    const int nrw = nv * LANES;
+    // With few rows each element of B is used only M times, so copying B would cost about as much as the
+    // product; the kernels then read it in place (row stride ldb). Transposed B always needs the copy.
+    const int pack_all_b = transB || M >= 4;
+    // K blocks of at most KC, as equal as possible (784 -> 4 x 196). They depend on K only: part of the
+    // determinism contract.
+    const long nk = (K + KC - 1) / KC, kc_max = (K + nk - 1) / nk;
+    REAL *abuf = scratch(0, sizeof(REAL) * (size_t)(round_up(min_l(M, MC), mr) * kc_max));
+    REAL *bbuf = scratch(1, sizeof(REAL) * (size_t)((pack_all_b ? round_up(min_l(N, NC), nrw) : nrw) * kc_max));
+
+    for (long jc = 0; jc < N; jc += NC) {
+        const long nc = min_l(NC, N - jc);
+        // In-place B: only a last panel that ends inside a vector is copied (zero-padded).
+        const long j_tail = (nc - 1) / nrw * nrw;
+        const int tail_copied = !pack_all_b && (nc - j_tail) % LANES != 0;
+        for (long p = 0; p < nk; p++) {
+            const long k0 = K * p / nk, kc = K * (p + 1) / nk - k0;
+            const int first = p == 0;
+            if (pack_all_b) FN(pack_b)(transB, B, ldb, k0, kc, jc, nc, nrw, bbuf);
+            else if (tail_copied) FN(pack_b)(0, B, ldb, k0, kc, jc + j_tail, nc - j_tail, nrw, bbuf);
+            for (long ic = 0; ic < M; ic += MC) {
+                const long mc = min_l(MC, M - ic);
+                FN(pack_a)(transA, A, lda, ic, mc, k0, kc, mr, abuf);
+                // Panel of B outer, panel of A inner: the B panel stays in L1 across the A panels.
+                for (long j = 0; j < nc; j += nrw) {
+                    const int nr = (int)min_l(nrw, nc - j), V = (nr + LANES - 1) / LANES;
+                    const REAL *bp;
+                    long ldbp;
+                    if (pack_all_b) { bp = bbuf + j * kc; ldbp = V * LANES; }
+                    else if (j == j_tail && tail_copied) { bp = bbuf; ldbp = V * LANES; }
+                    else { bp = B + k0 * ldb + jc + j; ldbp = ldb; }
+                    for (long i = 0; i < mc; i += mr) {
+                        const int R = (int)min_l(mr, mc - i);
+                        const REAL *ap = abuf + i * kc;
+                        REAL *cp = C + (ic + i) * ldc + jc + j;
+#if defined(__x86_64__)
+                        if (fast) {
+                            FN(kernels_avx2)[R][V](kc, ap, bp, ldbp, cp, ldc, nr, alpha, beta, first);
+                            continue;
+                        }
+#endif
+                        FN(kernel_portable)(R, V * LANES, kc, ap, bp, ldbp, cp, ldc, nr, alpha, beta, first);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+// gemm_bench.c: nn_sgemm / nn_dgemm (Sources/CKernels/gemm.c) against OpenBLAS cblas_sgemm / cblas_dgemm.
+//
+// For each shape: GFLOP/s (2*M*N*K / time) on 1 thread and on 2 threads, median over repeats. Ours on 2
+// threads splits C into row blocks exactly as Matrix.swift does (2 blocks when M*N*K >= 200,000 and M >= 2,
+// block b = rows M*b/2 ..< M*(b+1)/2, one nn_*gemm call each), on a persistent worker thread; OpenBLAS
+// uses its own threading (openblas_set_num_threads). Ours and OpenBLAS alternate repeat by repeat so that
+// the noise of a shared machine hits both alike.
+// Build: see run.sh. Usage: gemm_bench [repeats] [min_ms_per_repeat]
+#include "nn_kernels.h"
+#include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void openblas_set_num_threads(int);
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+    int dbl, transA, transB;
+    long M, N, K, lda, ldb, ldc;
+    void *A, *B, *C;
+} problem;
+
+// Rows r0..<r1 of C through our kernel (one Matrix.swift row block).
+static void ours_rows(const problem *p, long r0, long r1) {
+    long aoff = p->transA ? r0 : r0 * p->lda;
+    if (p->dbl)
+        nn_dgemm(p->transA, p->transB, r1 - r0, p->N, p->K, 1.0, (double *)p->A + aoff, p->lda, p->B, p->ldb, 0.0,
+                 (double *)p->C + r0 * p->ldc, p->ldc);
+    else
+        nn_sgemm(p->transA, p->transB, r1 - r0, p->N, p->K, 1.0f, (float *)p->A + aoff, p->lda, p->B, p->ldb, 0.0f,
+                 (float *)p->C + r0 * p->ldc, p->ldc);
+}
+
+// ---- a one-worker thread pool: spins briefly for the next job, then sleeps ----------------------------
+static const problem *job;
+static atomic_long job_gen, job_done;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+static void *worker(void *arg) {
+    (void)arg;
+    long seen = 0;
+    for (;;) {
+        long g;
+        int spins = 0;
+        while ((g = atomic_load(&job_gen)) == seen && ++spins < 200000) __builtin_ia32_pause();
+        if (g == seen) {
+            pthread_mutex_lock(&mu);
+            while ((g = atomic_load(&job_gen)) == seen) pthread_cond_wait(&cv, &mu);
+            pthread_mutex_unlock(&mu);
+        }
+        seen = g;
+        const problem *p = job;
+        ours_rows(p, p->M / 2, p->M);  // block 1 of 2
+        atomic_store(&job_done, g);
+    }
+    return NULL;
+}
+
+static void ours(const problem *p, int threads) {
+    long flops = p->M * p->N * (p->K > 1 ? p->K : 1);
+    if (threads < 2 || flops < 200000 || p->M < 2) { ours_rows(p, 0, p->M); return; }
+    job = p;
+    pthread_mutex_lock(&mu);
+    long g = atomic_fetch_add(&job_gen, 1) + 1;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+    ours_rows(p, 0, p->M / 2);  // block 0 of 2
+    while (atomic_load(&job_done) != g) __builtin_ia32_pause();
+}
+
+static void openblas(const problem *p) {
+    enum CBLAS_TRANSPOSE ta = p->transA ? CblasTrans : CblasNoTrans, tb = p->transB ? CblasTrans : CblasNoTrans;
+    if (p->dbl)
+        cblas_dgemm(CblasRowMajor, ta, tb, p->M, p->N, p->K, 1.0, p->A, p->lda, p->B, p->ldb, 0.0, p->C, p->ldc);
+    else
+        cblas_sgemm(CblasRowMajor, ta, tb, p->M, p->N, p->K, 1.0f, p->A, p->lda, p->B, p->ldb, 0.0f, p->C, p->ldc);
+}
+
+static int cmp_double(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+
+// Median seconds per call of ours (which=0) and OpenBLAS (which=1), alternating repeat by repeat.
+static void measure(const problem *p, int threads, int repeats, double min_s, double out[2]) {
+    openblas_set_num_threads(threads);
+    long iters[2];
+    for (int w = 0; w < 2; w++) {  // warm up and pick the number of calls per repeat
+        long n = 1;
+        for (;;) {
+            double t0 = now();
+            for (long i = 0; i < n; i++) w ? openblas(p) : ours(p, threads);
+            if (now() - t0 >= min_s || n >= (1L << 30)) break;
+            n *= 2;
+        }
+        iters[w] = n;
+    }
+    double *t[2] = {malloc(sizeof(double) * (size_t)repeats), malloc(sizeof(double) * (size_t)repeats)};
+    for (int r = 0; r < repeats; r++)
+        for (int w = 0; w < 2; w++) {
+            double t0 = now();
+            for (long i = 0; i < iters[w]; i++) w ? openblas(p) : ours(p, threads);
+            t[w][r] = (now() - t0) / (double)iters[w];
+        }
+    for (int w = 0; w < 2; w++) {
+        qsort(t[w], (size_t)repeats, sizeof(double), cmp_double);
+        out[w] = t[w][repeats / 2];
+        free(t[w]);
+    }
+}
+
+int main(int argc, char **argv) {
+    int repeats = argc > 1 ? atoi(argv[1]) : 11;
+    double min_s = (argc > 2 ? atof(argv[2]) : 20) * 1e-3;
+    // (M, K, N, transA, transB, double): C[M,N] = op(A)[M,K] op(B)[K,N].
+    static const struct { const char *what; long M, K, N; int tA, tB, dbl; } shapes[] = {
+        {"fwd 784-100", 100, 784, 100, 0, 0, 0},
+        {"fwd 100-10", 100, 100, 10, 0, 0, 0},
+        {"fwd 784-512", 100, 784, 512, 0, 0, 0},
+        {"fwd 512-512", 100, 512, 512, 0, 0, 0},
+        {"fwd 512-10", 100, 512, 10, 0, 0, 0},
+        {"dW=X^T dY 784x100", 784, 100, 100, 1, 0, 0},
+        {"dW=X^T dY 512x512", 512, 100, 512, 1, 0, 0},
+        {"dX=dY W^T 100->784", 100, 100, 784, 0, 1, 0},
+        {"dX=dY W^T 512->512", 100, 512, 512, 0, 1, 0},
+        {"dX=dY W^T 10->512", 100, 10, 512, 0, 1, 0},
+        {"inference M=1", 1, 784, 100, 0, 0, 0},
+        {"large", 256, 784, 512, 0, 0, 0},
+        {"cube", 1024, 1024, 1024, 0, 0, 0},
+        {"gradcheck f64", 3, 784, 50, 0, 0, 1},
+        {"gradcheck f64", 3, 50, 10, 0, 0, 1},
+        {"f64 fwd", 100, 784, 100, 0, 0, 1},
+        {"f64 cube", 1024, 1024, 1024, 0, 0, 1},
+    };
+    pthread_t th;
+    pthread_create(&th, NULL, worker, NULL);
+    printf("AVX2+FMA path: %s; %d repeats of >= %.0f ms, median\n\n", nn_cpu_has_avx2_fma() ? "yes" : "no", repeats,
+           min_s * 1e3);
+    printf("| shape (M,K,N) | op | type | ours 1 thr | OpenBLAS 1 thr | ratio | ours 2 thr | OpenBLAS 2 thr | ratio | ours us/call 1 thr |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    uint64_t s = 1;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        problem p = {shapes[i].dbl, shapes[i].tA, shapes[i].tB, shapes[i].M, shapes[i].N, shapes[i].K, 0, 0, 0, 0, 0, 0};
+        p.lda = p.transA ? p.M : p.K;
+        p.ldb = p.transB ? p.K : p.N;
+        p.ldc = p.N;
+        size_t es = p.dbl ? sizeof(double) : sizeof(float), na = (size_t)(p.M * p.K), nb = (size_t)(p.K * p.N);
+        p.A = aligned_alloc(64, (na * es + 63) / 64 * 64);
+        p.B = aligned_alloc(64, (nb * es + 63) / 64 * 64);
+        p.C = aligned_alloc(64, ((size_t)(p.M * p.N) * es + 63) / 64 * 64);
+        for (size_t j = 0; j < na + nb; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            double x = (double)(s >> 40) / 16777216.0 - 0.5;
+            if (p.dbl) (j < na ? (double *)p.A : (double *)p.B)[j < na ? j : j - na] = x;
+            else (j < na ? (float *)p.A : (float *)p.B)[j < na ? j : j - na] = (float)x;
+        }
+        double t1[2], t2[2], flop = 2.0 * p.M * p.N * p.K;
+        measure(&p, 1, repeats, min_s, t1);
+        measure(&p, 2, repeats, min_s, t2);
+        const char *op = p.transA ? (p.transB ? "A^T B^T" : "A^T B") : (p.transB ? "A B^T" : "A B");
+        printf("| %ld,%ld,%ld %s | %s | %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f |\n", p.M, p.K, p.N,
+               shapes[i].what, op, p.dbl ? "f64" : "f32", flop / t1[0] * 1e-9, flop / t1[1] * 1e-9, t1[1] / t1[0],
+               flop / t2[0] * 1e-9, flop / t2[1] * 1e-9, t2[1] / t2[0], t1[0] * 1e6);
+        fflush(stdout);
+        free(p.A); free(p.B); free(p.C);
+    }
+    return 0;
+}
