@@ -89,8 +89,8 @@ struct Fetcher {
                 }
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
                 let seconds = max(Date().timeIntervalSince(start), 0.001)
-                let note = verdict == .recompressed ? ", recompressed copy: decompressed checksum ok" : ""
-                log.line(String(format: "%@: %d bytes from %@ in %.1f s (%@/s), checksum ok%@",
+                let note = verdict == .recompressed ? "recompressed copy, decompressed checksum ok" : "checksum ok"
+                log.line(String(format: "%@: %d bytes from %@ in %.1f s (%@/s), %@",
                                 label, bytes, source.display, seconds, Log.size(Double(bytes) / seconds), note))
                 return
             } catch {
@@ -99,7 +99,7 @@ struct Fetcher {
             }
         }
         try? FileManager.default.removeItem(atPath: part)
-        throw FetchError("\(file.name): all \(mirrors.count) mirror(s) failed: " + tried.joined(separator: "; "))
+        throw FetchError("\(file.name): every mirror failed (\(mirrors.count) tried): " + tried.joined(separator: "; "))
     }
 
     /// Brings `part` to a verified copy of `file` from one mirror, or throws with the reason.
@@ -119,7 +119,11 @@ struct Fetcher {
             case .local(let path):
                 try? FileManager.default.removeItem(atPath: part)
                 guard FileManager.default.fileExists(atPath: path) else { throw FetchError("not found") }
-                do { try FileManager.default.copyItem(atPath: path, toPath: part) } catch {
+                do {
+                    try FileManager.default.copyItem(atPath: path, toPath: part)
+                    // A copy keeps the source's mode; a package mirror's files are often read-only.
+                    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: part)
+                } catch {
                     throw FetchError("cannot copy: \(error.localizedDescription)")
                 }
             case .remote(let url):
@@ -139,7 +143,8 @@ struct Fetcher {
                     if attempts >= options.attemptsPerMirror {
                         throw FetchError("\(why) (gave up after \(attempts) attempts)")
                     }
-                    log.line("\(label): \(why); resuming at byte \(fileSize(part))")
+                    let have = fileSize(part)
+                    log.line("\(label): \(why); " + (have > 0 ? "resuming at byte \(have)" : "retrying"))
                     continue
                 case .fail(let why):
                     throw FetchError(why)
@@ -154,7 +159,7 @@ struct Fetcher {
                     log.line("\(label): checksum mismatch after resuming; downloading again from the beginning")
                     continue
                 }
-                throw FetchError("checksum mismatch (got sha256 \(digest), expected \(file.sha256))")
+                throw FetchError("checksum mismatch (sha256 \(digest.prefix(16))…, expected \(file.sha256.prefix(16))…)")
             }
             return verdict
         }
@@ -179,8 +184,9 @@ struct Fetcher {
             return .fail("cannot run curl: \(error.localizedDescription)")
         }
         meter?.start()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        var message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .split(separator: "\n").last.map(String.init) ?? ""
+        while message.hasSuffix(".") { message.removeLast() }
         process.waitUntilExit()
         meter?.stop()
         let code = process.terminationStatus

@@ -111,6 +111,12 @@ func run(_ arguments: [String]) throws {
     }
 }
 
+// Started by the plugin from a worker thread, we may inherit a mask that blocks SIGINT/SIGTERM;
+// clear it so Ctrl-C stops us and the curl we start (a partial .part file is resumed next time).
+var noSignals = sigset_t()
+sigemptyset(&noSignals)
+sigprocmask(SIG_SETMASK, &noSignals, nil)
+
 do {
     try run(Array(CommandLine.arguments.dropFirst()))
 } catch {
