@@ -90,6 +90,8 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     private var positive: [Bool] = []
     public init() {}
     public var spec: LayerSpec { .activation(.relu) }
+    /// The units that were positive in the last forward pass (gradient checks detect kinks with it).
+    public var lastMask: [Bool] { positive }
     public var parameters: [Parameter<Scalar>] { [] }
 
     // forward: x [B, N] -> y [B, N]

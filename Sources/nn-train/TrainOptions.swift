@@ -54,10 +54,6 @@ struct TrainDataOptions: ParsableArguments {
     }
 }
 
-extension Activation: ExpressibleByArgument {}
-extension WeightInit: ExpressibleByArgument {}
-extension OutputKind: ExpressibleByArgument {}
-extension OptimizerKind: ExpressibleByArgument {}
 
 struct ModelOptions: ParsableArguments {
     @Option(help: "Layer sizes from input to output, e.g. 784-100-10 (any depth).")

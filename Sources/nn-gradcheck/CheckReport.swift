@@ -1,0 +1,108 @@
+// CheckReport.swift: nn-gradcheck's output as a table, JSON or JUnit XML.
+import Foundation
+import NNCommandLine
+import NNCore
+
+struct CheckReport {
+    var title: String
+    var samples: Int
+    var dataName: String
+    var config: GradientCheckConfig
+    var results: [TensorCheck]
+    var seconds: Double
+
+    var passed: Bool { results.allSatisfy { $0.verdict == .pass } }
+    var checkedCoordinates: Int { results.reduce(0) { $0 + $1.checked } }
+
+    static func sci(_ x: Double) -> String { String(format: "%.2e", x) }
+
+    func verdictText(_ r: TensorCheck) -> String {
+        switch r.verdict {
+        case .pass: return "ok"
+        case .mismatch: return "FAIL"
+        case .vacuous: return "VACUOUS"
+        }
+    }
+
+    /// Why a tensor failed, in one line.
+    func reason(_ r: TensorCheck) -> String {
+        switch r.verdict {
+        case .pass: return ""
+        case .mismatch:
+            return "\(r.failures) of \(r.checked) coordinates beyond rtol \(CheckReport.sci(config.rtol)) and atol \(CheckReport.sci(config.atol)); "
+                + "worst at index \(r.worstIndex): backprop \(CheckReport.sci(r.worstAnalytic)), numerical \(CheckReport.sci(r.worstNumeric))"
+        case .vacuous:
+            return r.checked == 0
+                ? "no coordinate could be checked (\(r.skippedAtKinks) at ReLU kinks)"
+                : "backprop and numerical gradients are both (near) zero on all \(r.checked) coordinates: nothing was tested"
+        }
+    }
+
+    func table() -> String {
+        var lines = [
+            "nn-gradcheck: \(title), \(dataName), float64, step \(config.step), "
+                + (config.coordinates.map { "\($0) sampled coordinates per tensor" } ?? "all coordinates"),
+        ]
+        let header = ["tensor", "shape", "checked", "kinks", "max |a-n|", "max rel", "rel |g|>1e-6", "|backprop|", "|numeric|", "verdict"]
+        var rows = [header]
+        for r in results {
+            rows.append([r.name, "\(r.rows)x\(r.cols)", String(r.checked), String(r.skippedAtKinks), CheckReport.sci(r.maxAbsDifference),
+                         CheckReport.sci(r.maxRelativeError), CheckReport.sci(r.maxRelativeErrorSignificant),
+                         CheckReport.sci(r.analyticNorm), CheckReport.sci(r.numericNorm), verdictText(r)])
+        }
+        let widths = (0..<header.count).map { c in rows.map { $0[c].count }.max()! }
+        for row in rows {
+            lines.append(row.enumerated().map { c, s in c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                                                             : String(repeating: " ", count: widths[c] - s.count) + s }
+                .joined(separator: "  "))
+        }
+        for r in results where r.verdict != .pass { lines.append("\(r.name): \(verdictText(r)): \(reason(r))") }
+        let worst = results.map(\.maxRelativeError).max() ?? 0
+        lines.append((passed ? "PASS" : "FAIL") + ": \(results.count) tensors, \(grouped(checkedCoordinates)) coordinates, "
+            + "max relative error \(CheckReport.sci(worst)) (rtol \(CheckReport.sci(config.rtol))), " + String(format: "%.2f s", seconds))
+        return lines.joined(separator: "\n")
+    }
+
+    func json() -> String {
+        JSON.object([
+            ("network", .string(title)), ("data", .string(dataName)), ("step", .number(config.step)),
+            ("rtol", .number(config.rtol)), ("atol", .number(config.atol)), ("floor", .number(config.floor)),
+            ("coordinates_per_tensor", config.coordinates.map { .int($0) } ?? .string("all")),
+            ("passed", .bool(passed)), ("seconds", .number(seconds)),
+            ("tensors", .array(results.map { r in
+                .object([("name", .string(r.name)), ("shape", .array([.int(r.rows), .int(r.cols)])), ("checked", .int(r.checked)),
+                         ("skipped_at_kinks", .int(r.skippedAtKinks)), ("max_abs_difference", .number(r.maxAbsDifference)),
+                         ("max_relative_error", .number(r.maxRelativeError)),
+                         ("max_relative_error_gradient_over_1e-6", .number(r.maxRelativeErrorSignificant)),
+                         ("backprop_norm", .number(r.analyticNorm)), ("numerical_norm", .number(r.numericNorm)),
+                         ("failures", .int(r.failures)), ("verdict", .string(r.verdict.rawValue)),
+                         ("reason", r.verdict == .pass ? .null : .string(reason(r)))])
+            })),
+        ]).text
+    }
+
+    func junit() -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let failures = results.filter { $0.verdict != .pass }.count
+        var out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                   "<testsuites name=\"nn-gradcheck\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", seconds))\">",
+                   "  <testsuite name=\"\(esc("gradcheck " + title))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">"]
+        for r in results {
+            let name = "\(esc(r.name)) [\(r.rows)x\(r.cols)]"
+            let props = "max_rel=\(CheckReport.sci(r.maxRelativeError)) max_abs=\(CheckReport.sci(r.maxAbsDifference)) checked=\(r.checked) kinks=\(r.skippedAtKinks)"
+            if r.verdict == .pass {
+                out.append("    <testcase classname=\"gradcheck\" name=\"\(name)\"><system-out>\(props)</system-out></testcase>")
+            } else {
+                out.append("    <testcase classname=\"gradcheck\" name=\"\(name)\">")
+                out.append("      <failure type=\"\(r.verdict.rawValue)\" message=\"\(esc(reason(r)))\">\(props)</failure>")
+                out.append("    </testcase>")
+            }
+        }
+        out.append("  </testsuite>")
+        out.append("</testsuites>")
+        return out.joined(separator: "\n")
+    }
+}
