@@ -20,11 +20,13 @@ static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, lo
     for (long i = 0; i < mc; i += mr) {
         const int R = (int)min_l(mr, mc - i);
         if (!transA) {  // A is [M,K]: each row of the panel is contiguous over k
-            for (int r = 0; r < R; r++) {
-                const REAL *src = A + (i0 + i + r) * lda + k0;
-                for (long k = 0; k < kc; k++) dst[k * R + r] = src[k];
-            }
-        } else {        // A is [K,M]: the R values of one k step are contiguous
+            const REAL *src = A + (i0 + i) * lda + k0;
+            const long done = R == 6 ? FN(pack6)(src, lda, kc, dst) : 0;
+            for (int r = 0; r < R; r++)
+                for (long k = done; k < kc; k++) dst[k * R + r] = src[r * lda + k];
+        } else if (R == 6) {  // A is [K,M]: the R values of one k step are contiguous
+            for (long k = 0; k < kc; k++) memcpy(dst + k * 6, A + (k0 + k) * lda + i0 + i, 6 * sizeof(REAL));
+        } else {
             for (long k = 0; k < kc; k++) {
                 const REAL *src = A + (k0 + k) * lda + i0 + i;
                 for (int r = 0; r < R; r++) dst[k * R + r] = src[r];

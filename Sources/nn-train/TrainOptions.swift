@@ -57,7 +57,7 @@ struct TrainDataOptions: ParsableArguments {
 
 struct ModelOptions: ParsableArguments {
     @Option(help: "Layer sizes from input to output, e.g. 784-100-10 (any depth).")
-    var layers: String = "784-100-10"
+    var layers: String = "784-300-10"
     @Option(help: "Hidden activation: relu, sigmoid, tanh.") var activation: Activation = .relu
     @Option(help: "Output layer and loss: softmax-ce (classes), sigmoid-bce (binary / multi-label), mse (regression).")
     var loss: OutputKind = .softmaxCrossEntropy
@@ -90,7 +90,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Samples per mini-batch.") var batchSize: Int = 50
     @Option(help: "Learning rate (default: 0.001 for adam, 0.01 for adagrad, 0.1 otherwise).") var learningRate: Double?
     @Option(help: "sgd, momentum, adagrad, adam.") var optimizer: OptimizerKind = .adam
-    @Option(help: "L2 weight decay lambda (loss += lambda/2 * sum W^2).") var weightDecay: Double = 0
+    @Option(help: "L2 weight decay lambda (loss += lambda/2 * sum W^2).") var weightDecay: Double = 0.0005
     @Option(help: "Seed for initialisation, shuffling and the validation split.") var seed: UInt64 = 1
     @Option(help: "Threads for the matrix kernels (results are identical for any count; default: all cores).")
     var threads: Int?
