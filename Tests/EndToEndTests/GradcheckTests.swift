@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import NNFormats
+
+/// nn-gradcheck as CI runs it: passes on correct networks, fails (exit 1, naming the tensor) on wrong ones.
+@Suite(.serialized) struct GradcheckTests {
+    @Test(arguments: ["relu", "sigmoid", "tanh"], ["softmax-ce", "sigmoid-bce", "mse"])
+    func correctNetworksPass(activation: String, loss: String) throws {
+        let r = try Tools.sh("nn-gradcheck --layers 30-12-8-4 --activation \(activation) --loss \(loss) --all --samples 4 --format json")
+        #expect(r.status == 0, "\(r.out)\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        #expect(json["passed"] as? Bool == true)
+        let tensors = json["tensors"] as! [[String: Any]]
+        #expect(tensors.map { $0["name"] as! String } == ["W1", "b1", "W2", "b2", "W3", "b3"])
+        for t in tensors {
+            #expect((t["max_relative_error"] as! Double) <= 1e-6 || (t["max_abs_difference"] as! Double) <= 1e-10)
+            #expect((t["checked"] as! Int) + (t["skipped_at_kinks"] as! Int) > 0)
+        }
+    }
+
+    @Test func droppedFactorIsCaughtAndNamed() throws {
+        let r = try Tools.sh("nn-gradcheck --layers 40-10-3 --activation sigmoid --fault sigmoid-drops-factor")
+        #expect(r.status == 1)
+        let failing = r.out.split(separator: "\n").filter { $0.hasSuffix("FAIL") }.map { String($0.split(separator: " ")[0]) }
+        #expect(failing == ["W1", "b1"], "\(r.out)")   // the tensors below the broken layer, and only those
+        #expect(r.out.contains("W1: FAIL:"))
+        #expect(r.out.split(separator: "\n").last!.hasPrefix("FAIL:"))
+    }
+
+    @Test func halvedBiasGradientInJUnit() throws {
+        let r = try Tools.sh("nn-gradcheck --layers 20-6-5 --fault last-bias-halved --format junit")
+        #expect(r.status == 1)
+        let doc = try XMLDocument(data: r.stdout)
+        let cases = try doc.nodes(forXPath: "//testcase")
+        #expect(cases.count == 4)
+        let failed = try doc.nodes(forXPath: "//testcase[failure]/@name").map { $0.stringValue! }
+        #expect(failed == ["b2 [1x5]"])
+        #expect(try doc.nodes(forXPath: "/testsuites/@failures").first?.stringValue == "1")
+    }
+
+    @Test func zeroGradientsAreVacuousNotPassed() throws {
+        // Blank images: W1's gradient x^T delta is exactly zero everywhere, so its check tests nothing.
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let images: [UInt8] = [0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 16] + [UInt8](repeating: 0, count: 48)
+        let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 3, 1, 0, 2]
+        try writeFileAtomically(images, to: "\(dir)/i.idx")
+        try writeFileAtomically(labels, to: "\(dir)/l.idx")
+        let r = try Tools.sh("nn-gradcheck --layers 16-4-3 --images \(dir)/i.idx --labels \(dir)/l.idx --all")
+        #expect(r.status == 1, "\(r.out)")
+        #expect(r.out.contains("W1: VACUOUS: backprop and numerical gradients are both (near) zero"), "\(r.out)")
+    }
+
+    @Test func checksAStoredModelOnIDXSamples() throws {
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (trI, trL) = try Tools.subset("train", stride: 50, into: dir)
+        let r = try Tools.sh("nn-train --train-images \(trI) --train-labels \(trL) --layers 784-16-10 --epochs 2 -o \(dir)/m.nnm 2>/dev/null"
+            + " && nn-gradcheck -m \(dir)/m.nnm --images \(trI) --labels \(trL) --coordinates 50")
+        #expect(r.status == 0, "\(r.out)\(r.stderr)")
+        #expect(r.out.contains("784-16-10 relu softmax-ce, 3 samples of"))
+        #expect(r.out.contains("PASS: 4 tensors"))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        for cmd in ["nn-gradcheck --layers 10-x-3", "nn-gradcheck --no-such-flag", "nn-gradcheck -m /nonexistent.nnm",
+                    "nn-gradcheck --fault nope", "nn-gradcheck --samples 0"] {
+            let r = try Tools.sh(cmd)
+            #expect(r.status == 2, "\(cmd): \(r.status) \(r.stderr)")
+            #expect(r.stderr.hasPrefix("nn-gradcheck: "), "\(cmd): \(r.stderr)")
+        }
+    }
+}
