@@ -8,12 +8,6 @@ import Testing
 enum Paths {
     static let testsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let packageRoot = testsDir.deletingLastPathComponent().deletingLastPathComponent()
-    /// mirror_server.py, written once per test run from `mirrorServerSource`.
-    static let server: String = {
-        let path = NSTemporaryDirectory() + "mirror_server-\(getpid()).py"
-        try? mirrorServerSource.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }()
 
     /// ../shared/datasets next to the package (as in CI), or $NN_SHARED_DATASETS.
     static let sharedDatasets: String = {
@@ -90,12 +84,16 @@ final class MirrorServer {
     let process = Process()
     let port: Int
     let log: String
+    let script: String
 
     init(root: String, dropAfter: Int = 2000, dropTimes: Int = 1, lifetime: Int = 120) throws {
-        log = NSTemporaryDirectory() + "mirror-\(UUID().uuidString).log"
+        let stem = NSTemporaryDirectory() + "mirror-\(UUID().uuidString)"
+        log = stem + ".log"
+        script = stem + ".py"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
+        try mirrorServerSource.write(toFile: script, atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Paths.server, "--root", root, "--log", log,
+        process.arguments = ["python3", script, "--root", root, "--log", log,
                              "--drop-after", String(dropAfter), "--drop-times", String(dropTimes),
                              "--lifetime", String(lifetime)]
         let out = Pipe()
@@ -135,6 +133,7 @@ final class MirrorServer {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: log)
+        try? FileManager.default.removeItem(atPath: script)
     }
 }
 
