@@ -33,7 +33,7 @@ let package = Package(
             "NNCore", "NNFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage"]),
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine"]),
         .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine"]),

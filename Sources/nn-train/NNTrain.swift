@@ -4,6 +4,7 @@ import Foundation
 import NNCommandLine
 import NNCore
 import NNFormats
+import NNImage
 
 struct NNTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,16 @@ struct NNTrain: ParsableCommand {
         let network = Network<Float>(architecture: architecture, initializer: initializer, rng: &initRNG)
         let scaling = InputScaling()
         let trainer = Trainer(network: network, config: config, scaling: scaling, encoding: encoding)
+        if training.augment {
+            let shape = trainSet.sampleShape
+            guard shape.count == 2 else { throw ToolError("--augment needs 2-D image samples; these are \(shape)") }
+            guard training.augmentShift >= 0, training.augmentRotation >= 0, (0...1).contains(training.augmentElastic) else {
+                throw ToolError("--augment-shift and --augment-rotation must be >= 0, --augment-elastic in [0, 1]")
+            }
+            trainer.augment = Augmentation(width: shape[1], height: shape[0], maxShift: training.augmentShift,
+                                           maxRotationDegrees: training.augmentRotation,
+                                           elasticProbability: training.augmentElastic).transform
+        }
 
         printError("nn-train: \(architecture.summary), \(grouped(trainSet.dataset.count)) training samples"
             + (validationSet.map { ", \(grouped($0.dataset.count)) validation" } ?? "")
@@ -68,6 +79,8 @@ struct NNTrain: ParsableCommand {
             MetadataEntry("learning-rate", String(config.learningRate)),
             MetadataEntry("weight-decay", String(config.weightDecay)),
             MetadataEntry("init", initializer.rawValue),
+            MetadataEntry("augment", training.augment
+                ? "shift \(training.augmentShift) rotation \(training.augmentRotation) elastic \(training.augmentElastic)" : "none"),
         ]
         if let last {
             meta.append(MetadataEntry("final-train-loss", fixed(last.trainLoss, 6)))
@@ -75,8 +88,13 @@ struct NNTrain: ParsableCommand {
             if let v = last.validation?.accuracy { meta.append(MetadataEntry("final-validation-accuracy", fixed(v, 6))) }
             if let t = last.test?.accuracy { meta.append(MetadataEntry("final-test-accuracy", fixed(t, 6))) }
         }
+        // Square images the size of the normaliser's canvas (MNIST's 28x28) carry the recipe nn-predict
+        // uses to turn any picture into such an input.
+        let normalizer = DigitNormalizer.standard
+        let recipe = trainSet.sampleShape == [normalizer.canvas, normalizer.canvas]
+            ? ImageRecipe(name: normalizer.recipeName, parameters: normalizer.parameters) : nil
         let file = Model(network: network, inputShape: trainSet.sampleShape, scaling: scaling, positiveClass: model.positiveClass,
-                         metadata: meta)
+                         imageRecipe: recipe, metadata: meta)
         try writeFileAtomically(ModelFileWriter.encode(file), to: output.output)
         if output.output != "-" { printError("nn-train: wrote \(output.output)") }
     }

@@ -94,6 +94,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed for initialisation, shuffling and the validation split.") var seed: UInt64 = 1
     @Option(help: "Threads for the matrix kernels (results are identical for any count; default: all cores).")
     var threads: Int?
+    @Flag(help: "Augment 2-D image samples on the fly each epoch: seeded random shifts, rotations, scaling, stroke width and blur.")
+    var augment = false
+    @Option(help: "With --augment: largest shift in pixels.") var augmentShift: Double = 2
+    @Option(help: "With --augment: largest rotation in degrees.") var augmentRotation: Double = 12
+    @Option(help: "With --augment: probability of an elastic distortion per sample.") var augmentElastic: Double = 0
 
     func config() throws -> TrainingConfig {
         guard epochs >= 1 else { throw ToolError("--epochs must be at least 1") }
