@@ -81,17 +81,15 @@ struct Fetcher {
         var tried = [String]()
         for mirror in mirrors {
             let source = Source(mirror: mirror, file: file.name, dataset: set.name)
-            let start = Date()
             do {
-                let verdict = try download(file, from: source, to: part, label: label)
+                let (verdict, seconds) = try download(file, from: source, to: part, label: label)
                 guard rename(part, dest) == 0 else {
                     throw FetchError("cannot rename to \(dest): \(String(cString: strerror(errno)))")
                 }
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
-                let seconds = max(Date().timeIntervalSince(start), 0.001)
                 let note = verdict == .recompressed ? "recompressed copy, decompressed checksum ok" : "checksum ok"
                 log.line(String(format: "%@: %d bytes from %@ in %.1f s (%@/s), %@",
-                                label, bytes, source.display, seconds, Log.size(Double(bytes) / seconds), note))
+                                label, bytes, source.display, seconds, Log.size(Double(bytes) / max(seconds, 0.001)), note))
                 return
             } catch {
                 tried.append("\(source.display): \(error)")
@@ -103,7 +101,9 @@ struct Fetcher {
     }
 
     /// Brings `part` to a verified copy of `file` from one mirror, or throws with the reason.
-    private func download(_ file: FileSpec, from source: Source, to part: String, label: String) throws -> Verdict {
+    /// Also returns the seconds spent transferring (not verifying).
+    private func download(_ file: FileSpec, from source: Source, to part: String, label: String) throws -> (Verdict, Double) {
+        var transfer = 0.0
         var freshRestarts = 0
         var attempts = 0
         while true {
@@ -111,10 +111,11 @@ struct Fetcher {
             // A leftover partial file that is already complete, or too long to be this file.
             if resumedFrom > 0, let size = file.size, resumedFrom >= size {
                 let verdict = Fetcher.verify(part, file)
-                guard case .mismatch = verdict else { return verdict }
+                guard case .mismatch = verdict else { return (verdict, transfer) }
                 try? FileManager.default.removeItem(atPath: part)
                 continue
             }
+            let began = Date()
             switch source {
             case .local(let path):
                 try? FileManager.default.removeItem(atPath: part)
@@ -150,6 +151,8 @@ struct Fetcher {
                     throw FetchError(why)
                 }
             }
+            transfer += Date().timeIntervalSince(began)
+            if options.progress { log.progress("\(label): verifying") }
             let verdict = Fetcher.verify(part, file)
             if case .mismatch(let digest) = verdict {
                 try? FileManager.default.removeItem(atPath: part)
@@ -161,7 +164,7 @@ struct Fetcher {
                 }
                 throw FetchError("checksum mismatch (sha256 \(digest.prefix(16))…, expected \(file.sha256.prefix(16))…)")
             }
-            return verdict
+            return (verdict, transfer)
         }
     }
 
