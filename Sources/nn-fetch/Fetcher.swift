@@ -73,7 +73,9 @@ struct Fetcher {
                 log.line("\(label): present, checksum ok, skipped")
                 return
             case .mismatch:
-                log.line("\(label): present but checksum differs, fetching again")
+                // Removed now, so that NAME is never an unverified file, even if every mirror fails.
+                try? FileManager.default.removeItem(atPath: dest)
+                log.line("\(label): present but checksum differs; removed, fetching again")
             }
         }
         let part = (dir as NSString).appendingPathComponent(".\(file.name).part")

@@ -127,6 +127,12 @@ struct MirrorTests {
         let result = try fetch(dir + "/data", try Known.manifest(in: dir), [server.url("ok")])
         #expect(result.status == 0, "\(result.stderr)")
         try expectVerified(out)
+
+        // With no mirror to replace it, the wrong file is still removed.
+        try Data("not mnist".utf8).write(to: URL(fileURLWithPath: "\(out)/\(Known.labels)"))
+        let failed = try fetch(dir + "/data", try Known.manifest(in: dir), [server.url("missing")])
+        #expect(failed.status == 1)
+        #expect(listing(out) == [Known.images])
     }
 
     @Test("a first mirror answering 404 is skipped for the second")
