@@ -13,6 +13,12 @@
 
 // ---- packing ---------------------------------------------------------------------------------------------
 
+// Columns k_from..<kc of R rows of A (row stride lda) -> [k][R].
+static inline void FN(pack_rows)(const int R, const REAL *src, long lda, long k_from, long kc, REAL *dst) {
+    for (long k = k_from; k < kc; k++)
+        for (int r = 0; r < R; r++) dst[k * R + r] = src[r * lda + k];
+}
+
 // op(A)[i0:i0+mc, k0:k0+kc] -> panels of mr rows laid out [k][r] (the values one k step broadcasts are
 // adjacent). Panel p starts at dst + p*mr*kc; the last one holds mc % mr rows (no padding).
 static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, long k0, long kc, int mr,
@@ -22,8 +28,14 @@ static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, lo
         if (!transA) {  // A is [M,K]: each row of the panel is contiguous over k
             const REAL *src = A + (i0 + i) * lda + k0;
             const long done = R == 6 ? FN(pack6)(src, lda, kc, dst) : 0;
-            for (int r = 0; r < R; r++)
-                for (long k = done; k < kc; k++) dst[k * R + r] = src[r * lda + k];
+            switch (R) {  // a constant row count lets the compiler unroll the r loop (3x faster for M = 3)
+            case 1: FN(pack_rows)(1, src, lda, done, kc, dst); break;
+            case 2: FN(pack_rows)(2, src, lda, done, kc, dst); break;
+            case 3: FN(pack_rows)(3, src, lda, done, kc, dst); break;
+            case 4: FN(pack_rows)(4, src, lda, done, kc, dst); break;
+            case 5: FN(pack_rows)(5, src, lda, done, kc, dst); break;
+            default: FN(pack_rows)(6, src, lda, done, kc, dst); break;
+            }
         } else if (R == 6) {  // A is [K,M]: the R values of one k step are contiguous
             for (long k = 0; k < kc; k++) memcpy(dst + k * 6, A + (k0 + k) * lda + i0 + i, 6 * sizeof(REAL));
         } else {
@@ -71,24 +83,38 @@ typedef void (*FN(kernel_fn))(long kc, const REAL *a, const REAL *b, long ldb, R
 
 #if defined(__x86_64__)
 // R and V are compile-time constants in every caller, so the loops unroll and acc lives in registers.
-// This is where most of the running time is spent.
+// MASKB (with V = 1) reads only the first nr columns of B, for B read in place whose last columns do not
+// fill a vector. This is where most of the running time is spent.
 __attribute__((always_inline, target("avx2,fma"))) static inline void FN(kernel_avx2)(
-    const int R, const int V, long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr,
+    const int R, const int V, const int MASKB, long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr,
     REAL alpha, REAL beta, int first) {
     VEC acc[6][8];
+    const __m256i bmask = V_MASK(nr);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
         for (int v = 0; v < V; v++) acc[r][v] = V_ZERO();
     for (long k = 0; k < kc; k++) {
-        VEC bv[8];
+        if (R > 3) {  // tall tile (V <= 2): load the B vectors, then one broadcast of A per row
+            VEC bv[2];
 #pragma GCC unroll 8
-        for (int v = 0; v < V; v++) bv[v] = V_LOAD(b + v * LANES);
+            for (int v = 0; v < V; v++) bv[v] = V_LOAD(b + v * LANES);
 #pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            const VEC ar = V_BCAST(a + r);
+            for (int r = 0; r < R; r++) {
+                const VEC ar = V_BCAST(a + r);
 #pragma GCC unroll 8
-            for (int v = 0; v < V; v++) acc[r][v] = V_FMA(ar, bv[v], acc[r][v]);
+                for (int v = 0; v < V; v++) acc[r][v] = V_FMA(ar, bv[v], acc[r][v]);
+            }
+        } else {      // wide tile: the R broadcasts stay in registers, B is loaded one vector at a time
+            VEC ar[3];  // (loading all V vectors first would need R*V + V + 1 > 16 registers and spill)
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) ar[r] = V_BCAST(a + r);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; v++) {
+                const VEC bv = MASKB ? V_MASKLOAD(b, bmask) : V_LOAD(b + v * LANES);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++) acc[r][v] = V_FMA(ar[r], bv, acc[r][v]);
+            }
         }
         a += R;
         b += ldb;
@@ -127,7 +153,13 @@ __attribute__((always_inline, target("avx2,fma"))) static inline void FN(kernel_
     __attribute__((target("avx2,fma"))) static void FN(kernel_##R##x##V)(                                \
         long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr, REAL alpha, REAL beta, \
         int first) {                                                                                     \
-        FN(kernel_avx2)(R, V, kc, a, b, ldb, c, ldc, nr, alpha, beta, first);                            \
+        FN(kernel_avx2)(R, V, 0, kc, a, b, ldb, c, ldc, nr, alpha, beta, first);                         \
+    }
+#define KERNEL_MASKB(R)                                                                                  \
+    __attribute__((target("avx2,fma"))) static void FN(kernel_##R##x1m)(                                 \
+        long kc, const REAL *a, const REAL *b, long ldb, REAL *c, long ldc, int nr, REAL alpha, REAL beta, \
+        int first) {                                                                                     \
+        FN(kernel_avx2)(R, 1, 1, kc, a, b, ldb, c, ldc, nr, alpha, beta, first);                         \
     }
 KERNEL(1, 1) KERNEL(1, 2) KERNEL(1, 3) KERNEL(1, 4) KERNEL(1, 5) KERNEL(1, 6) KERNEL(1, 7) KERNEL(1, 8)
 KERNEL(2, 1) KERNEL(2, 2) KERNEL(2, 3) KERNEL(2, 4) KERNEL(2, 5) KERNEL(2, 6)
@@ -135,7 +167,9 @@ KERNEL(3, 1) KERNEL(3, 2) KERNEL(3, 3) KERNEL(3, 4)
 KERNEL(4, 1) KERNEL(4, 2)
 KERNEL(5, 1) KERNEL(5, 2)
 KERNEL(6, 1) KERNEL(6, 2)
+KERNEL_MASKB(1) KERNEL_MASKB(2) KERNEL_MASKB(3)
 #undef KERNEL
+#undef KERNEL_MASKB
 
 // [R][V]: every (rows, vectors) a call can ask for; see FN(tile_shape).
 static const FN(kernel_fn) FN(kernels_avx2)[7][9] = {
@@ -147,6 +181,8 @@ static const FN(kernel_fn) FN(kernels_avx2)[7][9] = {
     [5] = {0, FN(kernel_5x1), FN(kernel_5x2)},
     [6] = {0, FN(kernel_6x1), FN(kernel_6x2)},
 };
+// [R]: the last columns of an in-place B (small M only, so R <= 3).
+static const FN(kernel_fn) FN(kernels_maskb_avx2)[4] = {0, FN(kernel_1x1m), FN(kernel_2x1m), FN(kernel_3x1m)};
 #endif
 
 // Portable C for CPUs without AVX2/FMA: the same tiles and the same per-element sequence, in plain loops.
@@ -205,29 +241,37 @@ static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, R
     // determinism contract.
     const long nk = (K + KC - 1) / KC, kc_max = (K + nk - 1) / nk;
     REAL *abuf = scratch(0, sizeof(REAL) * (size_t)(round_up(min_l(M, MC), mr) * kc_max));
-    REAL *bbuf = scratch(1, sizeof(REAL) * (size_t)((pack_all_b ? round_up(min_l(N, NC), nrw) : nrw) * kc_max));
+    REAL *bbuf = pack_all_b ? scratch(1, sizeof(REAL) * (size_t)(round_up(min_l(N, NC), nrw) * kc_max)) : NULL;
 
     for (long jc = 0; jc < N; jc += NC) {
         const long nc = min_l(NC, N - jc);
-        // In-place B: only a last panel that ends inside a vector is copied (zero-padded).
-        const long j_tail = (nc - 1) / nrw * nrw;
-        const int tail_copied = !pack_all_b && (nc - j_tail) % LANES != 0;
         for (long p = 0; p < nk; p++) {
             const long k0 = K * p / nk, kc = K * (p + 1) / nk - k0;
             const int first = p == 0;
             if (pack_all_b) FN(pack_b)(transB, B, ldb, k0, kc, jc, nc, nrw, bbuf);
-            else if (tail_copied) FN(pack_b)(0, B, ldb, k0, kc, jc + j_tail, nc - j_tail, nrw, bbuf);
             for (long ic = 0; ic < M; ic += MC) {
                 const long mc = min_l(MC, M - ic);
                 FN(pack_a)(transA, A, lda, ic, mc, k0, kc, mr, abuf);
                 // Panel of B outer, panel of A inner: the B panel stays in L1 across the A panels.
                 for (long j = 0; j < nc; j += nrw) {
                     const int nr = (int)min_l(nrw, nc - j), V = (nr + LANES - 1) / LANES;
-                    const REAL *bp;
-                    long ldbp;
-                    if (pack_all_b) { bp = bbuf + j * kc; ldbp = V * LANES; }
-                    else if (j == j_tail && tail_copied) { bp = bbuf; ldbp = V * LANES; }
-                    else { bp = B + k0 * ldb + jc + j; ldbp = ldb; }
+                    if (!pack_all_b) {  // small M, B in place: whole vectors, then the last < LANES columns
+                        const REAL *bp = B + k0 * ldb + jc + j;
+                        REAL *cp = C + ic * ldc + jc + j;
+                        const int full = nr / LANES * LANES, R = (int)mc;
+#if defined(__x86_64__)
+                        if (fast) {
+                            if (full) FN(kernels_avx2)[R][full / LANES](kc, abuf, bp, ldb, cp, ldc, full, alpha, beta, first);
+                            if (nr > full)
+                                FN(kernels_maskb_avx2)[R](kc, abuf, bp + full, ldb, cp + full, ldc, nr - full, alpha, beta, first);
+                            continue;
+                        }
+#endif
+                        FN(kernel_portable)(R, nr, kc, abuf, bp, ldb, cp, ldc, nr, alpha, beta, first);
+                        continue;
+                    }
+                    const REAL *bp = bbuf + j * kc;
+                    const long ldbp = V * LANES;
                     for (long i = 0; i < mc; i += mr) {
                         const int R = (int)min_l(mr, mc - i);
                         const REAL *ap = abuf + i * kc;

@@ -5,7 +5,7 @@
 // block b = rows M*b/2 ..< M*(b+1)/2, one nn_*gemm call each), on a persistent worker thread; OpenBLAS
 // uses its own threading (openblas_set_num_threads). Ours and OpenBLAS alternate repeat by repeat so that
 // the noise of a shared machine hits both alike.
-// Build: see run.sh. Usage: gemm_bench [repeats] [min_ms_per_repeat]
+// Build: see run.sh. Usage: gemm_bench [repeats] [min_ms_per_repeat] [only shapes whose label contains this]
 #include "nn_kernels.h"
 #include <cblas.h>
 #include <pthread.h>
@@ -18,9 +18,12 @@
 
 void openblas_set_num_threads(int);
 
+// GEMM_BENCH_CPUTIME=1 times 1-thread runs by this thread's CPU time (less sensitive to being descheduled
+// on a busy machine; for development only, the reported table uses wall time).
+static int use_cputime = 0;
 static double now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(use_cputime ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -92,6 +95,7 @@ static int cmp_double(const void *a, const void *b) { double x = *(const double 
 // Median seconds per call of ours (which=0) and OpenBLAS (which=1), alternating repeat by repeat.
 static void measure(const problem *p, int threads, int repeats, double min_s, double out[2]) {
     openblas_set_num_threads(threads);
+    use_cputime = threads == 1 && getenv("GEMM_BENCH_CPUTIME") && atoi(getenv("GEMM_BENCH_CPUTIME"));
     long iters[2];
     for (int w = 0; w < 2; w++) {  // warm up and pick the number of calls per repeat
         long n = 1;
@@ -148,6 +152,7 @@ int main(int argc, char **argv) {
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     uint64_t s = 1;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        if (argc > 3 && !strstr(shapes[i].what, argv[3])) continue;
         problem p = {shapes[i].dbl, shapes[i].tA, shapes[i].tB, shapes[i].M, shapes[i].N, shapes[i].K, 0, 0, 0, 0, 0, 0};
         p.lda = p.transA ? p.M : p.K;
         p.ldb = p.transB ? p.K : p.N;
@@ -164,7 +169,8 @@ int main(int argc, char **argv) {
         }
         double t1[2], t2[2], flop = 2.0 * p.M * p.N * p.K;
         measure(&p, 1, repeats, min_s, t1);
-        measure(&p, 2, repeats, min_s, t2);
+        if (getenv("GEMM_BENCH_1THREAD")) t2[0] = t2[1] = 1e30;
+        else measure(&p, 2, repeats, min_s, t2);
         const char *op = p.transA ? (p.transB ? "A^T B^T" : "A^T B") : (p.transB ? "A B^T" : "A B");
         printf("| %ld,%ld,%ld %s | %s | %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f |\n", p.M, p.K, p.N,
                shapes[i].what, op, p.dbl ? "f64" : "f32", flop / t1[0] * 1e-9, flop / t1[1] * 1e-9, t1[1] / t1[0],
