@@ -118,9 +118,39 @@ static long pack6_d(const double *a, long lda, long kc, double *dst) {
         }
     return k;
 }
+
+// The transposed copy of pack_b (B stored [N,K]): rows jj..jj+3 of src (row stride ld), columns 0..<kc,
+// written as dst[k*w + jj..jj+3]. A 4x4 (float) or 2x2 (double) SSE transpose per step; returns how many k
+// columns it did.
+static long packT4_f(const float *src, long ld, long kc, int w, float *dst) {
+    long k = 0;
+    for (; k + 4 <= kc; k += 4) {
+        __m128 r0 = _mm_loadu_ps(src + k), r1 = _mm_loadu_ps(src + ld + k);
+        __m128 r2 = _mm_loadu_ps(src + 2 * ld + k), r3 = _mm_loadu_ps(src + 3 * ld + k);
+        __m128 t0 = _mm_unpacklo_ps(r0, r1), t1 = _mm_unpacklo_ps(r2, r3);
+        __m128 t2 = _mm_unpackhi_ps(r0, r1), t3 = _mm_unpackhi_ps(r2, r3);
+        _mm_storeu_ps(dst + k * w, _mm_movelh_ps(t0, t1));
+        _mm_storeu_ps(dst + (k + 1) * w, _mm_movehl_ps(t1, t0));
+        _mm_storeu_ps(dst + (k + 2) * w, _mm_movelh_ps(t2, t3));
+        _mm_storeu_ps(dst + (k + 3) * w, _mm_movehl_ps(t3, t2));
+    }
+    return k;
+}
+static long packT4_d(const double *src, long ld, long kc, int w, double *dst) {
+    long k = 0;
+    for (; k + 2 <= kc; k += 2)
+        for (int r = 0; r < 4; r += 2) {
+            __m128d x = _mm_loadu_pd(src + r * ld + k), y = _mm_loadu_pd(src + (r + 1) * ld + k);
+            _mm_storeu_pd(dst + k * w + r, _mm_unpacklo_pd(x, y));
+            _mm_storeu_pd(dst + (k + 1) * w + r, _mm_unpackhi_pd(x, y));
+        }
+    return k;
+}
 #else
 static long pack6_f(const float *a, long lda, long kc, float *dst) { (void)a; (void)lda; (void)kc; (void)dst; return 0; }
 static long pack6_d(const double *a, long lda, long kc, double *dst) { (void)a; (void)lda; (void)kc; (void)dst; return 0; }
+static long packT4_f(const float *s, long ld, long kc, int w, float *d) { (void)s; (void)ld; (void)kc; (void)w; (void)d; return 0; }
+static long packT4_d(const double *s, long ld, long kc, int w, double *d) { (void)s; (void)ld; (void)kc; (void)w; (void)d; return 0; }
 #endif
 
 // ---- float: 8 lanes per AVX2 register ------------------------------------------------------------------
@@ -147,6 +177,8 @@ static long pack6_d(const double *a, long lda, long kc, double *dst) { (void)a; 
 #define V_MASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define V_MASKLOAD(p, m) _mm256_maskload_ps(p, m)
 #define V_MASKSTORE(p, m, x) _mm256_maskstore_ps(p, m, x)
+#define S_MUL(a, b) _mm_cvtss_f32(_mm_mul_ss(_mm_set_ss(a), _mm_set_ss(b)))
+#define S_FMA(a, b, c) _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)))
 #endif
 #include "gemm_impl.h"
 #undef REAL
@@ -166,6 +198,8 @@ static long pack6_d(const double *a, long lda, long kc, double *dst) { (void)a; 
 #undef V_MASK
 #undef V_MASKLOAD
 #undef V_MASKSTORE
+#undef S_MUL
+#undef S_FMA
 
 // ---- double: 4 lanes per AVX2 register -----------------------------------------------------------------
 // Same byte sizes as float: KC = 256 (B micro-panel 256 x 8 doubles = 16 KB in L1), MC = 72 (A block
@@ -188,6 +222,8 @@ static long pack6_d(const double *a, long lda, long kc, double *dst) { (void)a; 
 #define V_MASK(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
 #define V_MASKLOAD(p, m) _mm256_maskload_pd(p, m)
 #define V_MASKSTORE(p, m, x) _mm256_maskstore_pd(p, m, x)
+#define S_MUL(a, b) _mm_cvtsd_f64(_mm_mul_sd(_mm_set_sd(a), _mm_set_sd(b)))
+#define S_FMA(a, b, c) _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c)))
 #endif
 #include "gemm_impl.h"
 

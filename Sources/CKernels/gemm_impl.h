@@ -61,8 +61,15 @@ static void FN(pack_b)(int transB, const REAL *B, long ldb, long k0, long kc, lo
                 for (int jj = 0; jj < nr; jj++) d[jj] = src[jj];
                 for (int jj = nr; jj < w; jj++) d[jj] = 0;
             }
-        } else {        // B is [N,K]: read each stored row along k, write a column of the panel
-            for (int jj = 0; jj < nr; jj++) {
+        } else {        // B is [N,K]: a transpose, four stored rows at a time
+            int jj = 0;
+            for (; jj + 4 <= nr; jj += 4) {
+                const REAL *src = B + (j0 + j + jj) * ldb + k0;
+                const long done = FN(packT4)(src, ldb, kc, w, dst + jj);
+                for (int t = 0; t < 4; t++)
+                    for (long k = done; k < kc; k++) dst[k * w + jj + t] = src[t * ldb + k];
+            }
+            for (; jj < nr; jj++) {
                 const REAL *src = B + (j0 + j + jj) * ldb + k0;
                 for (long k = 0; k < kc; k++) dst[k * w + jj] = src[k];
             }
@@ -181,6 +188,23 @@ static const FN(kernel_fn) FN(kernels_avx2)[7][9] = {
     [5] = {0, FN(kernel_5x1), FN(kernel_5x2)},
     [6] = {0, FN(kernel_6x1), FN(kernel_6x2)},
 };
+// Store for the swapped orientation (see FN(gemm)): tile t[r][j] (row stride ldt) holds acc for C[j][r];
+// C[j][r] at c + j*ldc + r. The same operations as the kernel's vector store, one element at a time.
+__attribute__((target("avx2,fma"))) static void FN(store_transposed_avx2)(int R, int nr, const REAL *t, int ldt,
+                                                                         REAL *c, long ldc, REAL alpha,
+                                                                         REAL beta, int first) {
+    for (int j = 0; j < nr; j++) {
+        REAL *cj = c + j * ldc;
+        for (int r = 0; r < R; r++) {
+            const REAL acc = t[r * ldt + j];
+            if (first && beta == 0) { cj[r] = S_MUL(alpha, acc); continue; }
+            REAL old = cj[r];
+            if (first && beta != 1) old = S_MUL(beta, old);
+            cj[r] = S_FMA(alpha, acc, old);
+        }
+    }
+}
+
 // [R]: the last columns of an in-place B (small M only, so R <= 3).
 static const FN(kernel_fn) FN(kernels_maskb_avx2)[4] = {0, FN(kernel_1x1m), FN(kernel_2x1m), FN(kernel_3x1m)};
 #endif
@@ -217,17 +241,10 @@ static void FN(tile_shape)(long M, int *mr, int *nv) {
     else { *mr = (int)M; *nv = M == 1 ? 8 : M == 2 ? 6 : 4; }
 }
 
-static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, REAL alpha, const REAL *A,
-                     long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0 || alpha == 0) {  // nothing to accumulate: C = beta*C (C is not read when beta == 0)
-        for (long i = 0; i < M; i++) {
-            REAL *c = C + i * ldc;
-            if (beta == 0) memset(c, 0, sizeof(REAL) * (size_t)N);
-            else if (beta != 1) for (long j = 0; j < N; j++) c[j] *= beta;
-        }
-        return;
-    }
+// M, N, K >= 1 and alpha != 0 (FN(gemm) handles the rest). transC: C is stored transposed, element [i][j]
+// at C[j*ldc + i] (the swapped orientation; fast path and M >= 4 only).
+static void FN(gemm_blocked)(int fast, int transA, int transB, int transC, long M, long N, long K, REAL alpha,
+                             const REAL *A, long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
 #if !defined(__x86_64__)
     fast = 0;
 #endif
@@ -275,6 +292,15 @@ static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, R
                     for (long i = 0; i < mc; i += mr) {
                         const int R = (int)min_l(mr, mc - i);
                         const REAL *ap = abuf + i * kc;
+#if defined(__x86_64__)
+                        if (transC) {  // raw acc into a tile (1*acc is exact), then the transposed store
+                            REAL tile[6 * 2 * LANES];
+                            FN(kernels_avx2)[R][V](kc, ap, bp, ldbp, tile, V * LANES, nr, 1, 0, 1);
+                            FN(store_transposed_avx2)(R, nr, tile, V * LANES, C + (jc + j) * ldc + ic + i, ldc,
+                                                      alpha, beta, first);
+                            continue;
+                        }
+#endif
                         REAL *cp = C + (ic + i) * ldc + jc + j;
 #if defined(__x86_64__)
                         if (fast) {
@@ -288,4 +314,26 @@ static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, R
             }
         }
     }
+}
+
+// Few columns (a last layer with 10 outputs): vectors along N would be mostly padding (10 columns fill 2
+// vectors of 8 floats), so when that wastes over 20% compute C^T = op(B)^T op(A)^T instead, vectors
+// along M. Each element still gets the same sequence: fma(a, b, acc) == fma(b, a, acc), same k order,
+// same K blocks. N >= 4 keeps the swapped call out of the small-M path.
+static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, REAL alpha, const REAL *A,
+                     long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0) {  // nothing to accumulate: C = beta*C (C is not read when beta == 0)
+        for (long i = 0; i < M; i++) {
+            REAL *c = C + i * ldc;
+            if (beta == 0) memset(c, 0, sizeof(REAL) * (size_t)N);
+            else if (beta != 1) for (long j = 0; j < N; j++) c[j] *= beta;
+        }
+        return;
+    }
+    const long lanes_n = (N + LANES - 1) / LANES, lanes_m = (M + LANES - 1) / LANES;
+    if (fast && N >= 4 && 5 * N * lanes_m < 4 * M * lanes_n)
+        FN(gemm_blocked)(fast, !transB, !transA, 1, N, M, K, alpha, B, ldb, A, lda, beta, C, ldc);
+    else
+        FN(gemm_blocked)(fast, transA, transB, 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
