@@ -37,6 +37,8 @@ let package = Package(
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine"]),
         .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine"]),
+        // Benchmarks and test-data generation (not installed for users).
+        .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),
         // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.
         .executableTarget(name: "nn-fetch", dependencies: ["CZlib"]),
         .plugin(

@@ -70,7 +70,8 @@ struct NNTrain: ParsableCommand {
         let last = history.last
         var meta = [
             MetadataEntry("tool", "nn-train \(toolVersion)"),
-            MetadataEntry("data", trainSet.files.images),
+            // the embedded set is named, not its absolute path, so the same command gives the same bytes anywhere
+            MetadataEntry("data", data.usesEmbeddedData ? "embedded datasets/default (5,000 MNIST training images)" : trainSet.files.images),
             MetadataEntry("train-samples", String(trainSet.dataset.count)),
             MetadataEntry("seed", String(config.seed)),
             MetadataEntry("epochs", String(config.epochs)),

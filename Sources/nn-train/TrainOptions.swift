@@ -15,6 +15,8 @@ struct TrainDataOptions: ParsableArguments {
     @Option(help: "Hold out this fraction of the training set (seeded) for validation, e.g. 0.1.")
     var validationSplit: Double = 0
 
+    var usesEmbeddedData: Bool { data == nil && trainImages == nil }
+
     struct Sets {
         var train: LoadedDataset
         var test: LoadedDataset?

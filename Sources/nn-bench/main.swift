@@ -1,0 +1,3 @@
+import NNCommandLine
+
+NNBench.runAsTool()
