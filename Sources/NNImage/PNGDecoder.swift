@@ -4,7 +4,7 @@
 // API reports errors with longjmp, which Swift cannot call. Alpha is composited over white here, so a
 // drawing on a transparent background becomes dark ink on white paper.
 
-import CPNG
+internal import CPNG
 
 /// An 8-bit grayscale image, row-major, 0 = black ... 255 = white.
 public struct GrayImage: Equatable, Sendable {

@@ -5,7 +5,7 @@
 // setjmp, so this exists mainly to produce test inputs of every kind; it is also what `encodePNG` uses.
 // It does not write gamma, colour-space or text chunks.
 
-import CZlib
+internal import CZlib
 
 /// Writes PNG files of any colour type, bit depth and interlace mode from 16-bit RGBA pixels.
 public struct PNGEncoder: Sendable {
