@@ -89,6 +89,39 @@ typedef void (*FN(kernel_fn))(long kc, const REAL *a, const REAL *b, long ldb, R
                               REAL alpha, REAL beta, int first);
 
 #if defined(__x86_64__)
+// C tile = combine(acc), the last step of the contract; partial vectors with masked loads/stores.
+__attribute__((always_inline, target("avx2,fma"))) static inline void FN(store_avx2)(
+    const int R, const int V, VEC acc[6][8], REAL *c, long ldc, int nr, REAL alpha, REAL beta, int first) {
+    const VEC va = V_SET1(alpha), vb = V_SET1(beta);
+    const int scale_c = first && beta != 1, read_c = !(first && beta == 0);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+        REAL *cr = c + r * ldc;
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) {
+            const int n = nr - v * LANES;  // valid columns in this vector
+            if (n >= LANES) {
+                VEC x = V_MUL(va, acc[r][v]);
+                if (read_c) {
+                    VEC old = V_LOAD(cr + v * LANES);
+                    if (scale_c) old = V_MUL(vb, old);
+                    x = V_FMA(va, acc[r][v], old);
+                }
+                V_STORE(cr + v * LANES, x);
+            } else if (n > 0) {  // the same arithmetic on the first n lanes only
+                const __m256i m = V_MASK(n);
+                VEC x = V_MUL(va, acc[r][v]);
+                if (read_c) {
+                    VEC old = V_MASKLOAD(cr + v * LANES, m);
+                    if (scale_c) old = V_MUL(vb, old);
+                    x = V_FMA(va, acc[r][v], old);
+                }
+                V_MASKSTORE(cr + v * LANES, m, x);
+            }
+        }
+    }
+}
+
 // R and V are compile-time constants in every caller, so the loops unroll and acc lives in registers.
 // MASKB (with V = 1) reads only the first nr columns of B, for B read in place whose last columns do not
 // fill a vector. This is where most of the running time is spent.
@@ -126,34 +159,7 @@ __attribute__((always_inline, target("avx2,fma"))) static inline void FN(kernel_
         a += R;
         b += ldb;
     }
-    const VEC va = V_SET1(alpha), vb = V_SET1(beta);
-    const int scale_c = first && beta != 1, read_c = !(first && beta == 0);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++) {
-        REAL *cr = c + r * ldc;
-#pragma GCC unroll 8
-        for (int v = 0; v < V; v++) {
-            const int n = nr - v * LANES;  // valid columns in this vector
-            if (n >= LANES) {
-                VEC x = V_MUL(va, acc[r][v]);
-                if (read_c) {
-                    VEC old = V_LOAD(cr + v * LANES);
-                    if (scale_c) old = V_MUL(vb, old);
-                    x = V_FMA(va, acc[r][v], old);
-                }
-                V_STORE(cr + v * LANES, x);
-            } else if (n > 0) {  // the same arithmetic on the first n lanes only
-                const __m256i m = V_MASK(n);
-                VEC x = V_MUL(va, acc[r][v]);
-                if (read_c) {
-                    VEC old = V_MASKLOAD(cr + v * LANES, m);
-                    if (scale_c) old = V_MUL(vb, old);
-                    x = V_FMA(va, acc[r][v], old);
-                }
-                V_MASKSTORE(cr + v * LANES, m, x);
-            }
-        }
-    }
+    FN(store_avx2)(R, V, acc, c, ldc, nr, alpha, beta, first);
 }
 
 #define KERNEL(R, V)                                                                                     \
@@ -173,10 +179,34 @@ KERNEL(2, 1) KERNEL(2, 2) KERNEL(2, 3) KERNEL(2, 4) KERNEL(2, 5) KERNEL(2, 6)
 KERNEL(3, 1) KERNEL(3, 2) KERNEL(3, 3) KERNEL(3, 4)
 KERNEL(4, 1) KERNEL(4, 2)
 KERNEL(5, 1) KERNEL(5, 2)
-KERNEL(6, 1) KERNEL(6, 2)
+KERNEL(6, 1)
 KERNEL_MASKB(1) KERNEL_MASKB(2) KERNEL_MASKB(3)
 #undef KERNEL
 #undef KERNEL_MASKB
+
+// The main tile, 6 x 2 vectors (6x16 float, 6x8 double), written out by hand: the same operations as
+// FN(kernel_avx2)(6, 2, ...), but with named accumulators it also runs tolerably in debug (-O0) builds,
+// where the generic loops and arrays would cost ~10x.
+__attribute__((target("avx2,fma"))) static void FN(kernel_6x2)(long kc, const REAL *a, const REAL *b, long ldb,
+                                                              REAL *c, long ldc, int nr, REAL alpha, REAL beta,
+                                                              int first) {
+    VEC c00 = V_ZERO(), c01 = V_ZERO(), c10 = V_ZERO(), c11 = V_ZERO(), c20 = V_ZERO(), c21 = V_ZERO();
+    VEC c30 = V_ZERO(), c31 = V_ZERO(), c40 = V_ZERO(), c41 = V_ZERO(), c50 = V_ZERO(), c51 = V_ZERO();
+    for (long k = 0; k < kc; k++, a += 6, b += ldb) {
+        const VEC b0 = V_LOAD(b), b1 = V_LOAD(b + LANES);
+        VEC ar;
+        ar = V_BCAST(a + 0); c00 = V_FMA(ar, b0, c00); c01 = V_FMA(ar, b1, c01);
+        ar = V_BCAST(a + 1); c10 = V_FMA(ar, b0, c10); c11 = V_FMA(ar, b1, c11);
+        ar = V_BCAST(a + 2); c20 = V_FMA(ar, b0, c20); c21 = V_FMA(ar, b1, c21);
+        ar = V_BCAST(a + 3); c30 = V_FMA(ar, b0, c30); c31 = V_FMA(ar, b1, c31);
+        ar = V_BCAST(a + 4); c40 = V_FMA(ar, b0, c40); c41 = V_FMA(ar, b1, c41);
+        ar = V_BCAST(a + 5); c50 = V_FMA(ar, b0, c50); c51 = V_FMA(ar, b1, c51);
+    }
+    VEC acc[6][8];
+    acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11; acc[2][0] = c20; acc[2][1] = c21;
+    acc[3][0] = c30; acc[3][1] = c31; acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
+    FN(store_avx2)(6, 2, acc, c, ldc, nr, alpha, beta, first);
+}
 
 // [R][V]: every (rows, vectors) a call can ask for; see FN(tile_shape).
 static const FN(kernel_fn) FN(kernels_avx2)[7][9] = {
