@@ -31,8 +31,9 @@
 
 // ---- run-time dispatch -----------------------------------------------------------------------------
 
-static int force_portable = 0;
-void nn_kernels_force_portable(int on) { force_portable = on; }
+// Both flags are read by every call from any thread: relaxed atomics (any thread computes the same CPU check).
+static int force_portable = 0, cpu_fast = -1;
+void nn_kernels_force_portable(int on) { __atomic_store_n(&force_portable, on, __ATOMIC_RELAXED); }
 
 int nn_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -44,9 +45,9 @@ int nn_cpu_has_avx2_fma(void) {
 }
 
 static int use_fast(void) {
-    static int cached = -1;  // benign race: every thread computes the same value
-    if (cached < 0) cached = nn_cpu_has_avx2_fma();
-    return cached && !force_portable;
+    int fast = __atomic_load_n(&cpu_fast, __ATOMIC_RELAXED);
+    if (fast < 0) __atomic_store_n(&cpu_fast, fast = nn_cpu_has_avx2_fma(), __ATOMIC_RELAXED);
+    return fast && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
 }
 
 // ---- per-thread scratch for the packed panels -------------------------------------------------------
