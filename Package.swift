@@ -28,9 +28,11 @@ let package = Package(
         .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
         .target(name: "NNImage", dependencies: ["CPNG", "CZlib"]),
+        // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
+        .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
-            "NNCore", "NNFormats",
+            "NNCore", "NNFormats", "NNReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage"]),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),
         .testTarget(name: "PluginTests"),
+        .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,1 @@
+// placeholder: charts and pictures (SVG curves, confusion heat map, error grids)
