@@ -32,11 +32,11 @@ let package = Package(
         .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
-            "NNCore", "NNFormats", "NNReport",
+            "NNCore", "NNFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage"]),
-        .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport"]),
+        .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage"]),
         .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine"]),
         // Benchmarks and test-data generation (not installed for users).

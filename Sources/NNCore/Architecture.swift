@@ -21,6 +21,10 @@ public enum LayerSpec: Equatable, Sendable {
     /// y = x W + b, W is [inputs, outputs], b is [outputs].
     case affine(inputs: Int, outputs: Int)
     case activation(Activation)
+    /// Batch normalisation over `features` units (gamma, beta, running mean and variance).
+    case batchNorm(features: Int)
+    /// Inverted dropout with the given drop ratio (identity at inference).
+    case dropout(ratio: Double)
 }
 
 /// Weight initialisers (the book's chapter 6).
@@ -56,13 +60,19 @@ public struct Architecture: Equatable, Sendable {
         self.output = output
     }
 
-    /// A multi-layer perceptron from sizes like [784, 100, 10]: Affine, activation, ..., Affine.
-    public static func mlp(sizes: [Int], activation: Activation, output: OutputKind) -> Architecture {
+    /// A multi-layer perceptron from sizes like [784, 100, 10]: Affine, [BatchNorm], activation,
+    /// [Dropout], ..., Affine. `batchNorm` and `dropout` are per hidden layer (index 0 = first hidden).
+    public static func mlp(sizes: [Int], activation: Activation, output: OutputKind,
+                           batchNorm: Set<Int> = [], dropout: [Int: Double] = [:]) -> Architecture {
         precondition(sizes.count >= 2 && sizes.allSatisfy { $0 > 0 })
         var layers: [LayerSpec] = []
         for i in 0..<(sizes.count - 1) {
             layers.append(.affine(inputs: sizes[i], outputs: sizes[i + 1]))
-            if i < sizes.count - 2 { layers.append(.activation(activation)) }
+            if i < sizes.count - 2 {
+                if batchNorm.contains(i) { layers.append(.batchNorm(features: sizes[i + 1])) }
+                layers.append(.activation(activation))
+                if let r = dropout[i], r > 0 { layers.append(.dropout(ratio: r)) }
+            }
         }
         return Architecture(layers: layers, output: output)
     }
@@ -95,7 +105,13 @@ public struct Architecture: Equatable, Sendable {
             if case .activation(let a) = l { return a.rawValue } else { return nil }
         }
         let actText = Set(acts).count == 1 ? acts[0] : acts.joined(separator: ",")
+        var extras: [String] = []
+        let bn = layers.filter { if case .batchNorm = $0 { return true } else { return false } }.count
+        if bn > 0 { extras.append("batch-norm x\(bn)") }
+        let drops = layers.compactMap { l -> String? in if case .dropout(let r) = l { return "\(r)" } else { return nil } }
+        if !drops.isEmpty { extras.append("dropout " + drops.joined(separator: ",")) }
         return sizes.map(String.init).joined(separator: "-") + (actText.isEmpty ? "" : " " + actText) + " " + output.rawValue
+            + extras.map { ", " + $0 }.joined()
     }
 
     /// Checks that consecutive affine layers agree and the network is usable. Returns a problem or nil.
@@ -109,6 +125,8 @@ public struct Architecture: Equatable, Sendable {
                 width = outputs
                 hasAffine = true
             }
+            if case .batchNorm(let n) = l, n != width { return "layer \(i) normalises \(n) features but the layer before gives \(width ?? 0)" }
+            if case .dropout(let r) = l, !(r >= 0 && r < 1) { return "layer \(i) has dropout ratio \(r), outside [0, 1)" }
         }
         if !hasAffine { return "the network has no affine layer" }
         if output == .softmaxCrossEntropy, let o = outputSize, o < 2 { return "softmax needs at least 2 outputs" }

@@ -26,9 +26,15 @@ public protocol Layer<Scalar>: AnyObject {
     associatedtype Scalar: NNFloat
     var spec: LayerSpec { get }
     var parameters: [Parameter<Scalar>] { get }
+    /// State saved with the model but not trained (batch norm's running averages).
+    var buffers: [Parameter<Scalar>] { get }
     func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar>
     /// Takes dL/dy, stores parameter gradients (overwriting), returns dL/dx.
     func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar>
+}
+
+extension Layer {
+    public var buffers: [Parameter<Scalar>] { [] }
 }
 
 // MARK: - Affine

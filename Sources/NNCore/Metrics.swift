@@ -46,6 +46,13 @@ public struct RegressionReport: Equatable, Sendable {
     public var mse: Double
     /// mean absolute error over all outputs
     public var mae: Double
+
+    public init(sampleCount: Int, loss: Double, mse: Double, mae: Double) {
+        self.sampleCount = sampleCount
+        self.loss = loss
+        self.mse = mse
+        self.mae = mae
+    }
 }
 
 /// The result of evaluating a network on a data set.

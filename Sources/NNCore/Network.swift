@@ -26,6 +26,12 @@ public final class Network<Scalar: NNFloat> {
                 let w = values.next()!, b = values.next()!
                 precondition(w.rows == i && w.cols == o && b.rows == 1 && b.cols == o, "parameter shapes do not match \(spec)")
                 layers.append(Affine(weight: w, bias: b, index: affineIndex))
+            case .batchNorm(let n):
+                let t = (0..<4).map { _ in values.next()! }
+                precondition(t.allSatisfy { $0.rows == 1 && $0.cols == n }, "batch norm tensors do not match \(spec)")
+                layers.append(BatchNorm(gamma: t[0], beta: t[1], runningMean: t[2], runningVar: t[3], index: affineIndex))
+            case .dropout(let r):
+                layers.append(Dropout<Scalar>(ratio: r))
             case .activation(.relu): layers.append(ReLU<Scalar>())
             case .activation(.sigmoid): layers.append(Sigmoid<Scalar>())
             case .activation(.tanh): layers.append(Tanh<Scalar>())
@@ -39,12 +45,18 @@ public final class Network<Scalar: NNFloat> {
     public convenience init(architecture: Architecture, initializer: WeightInit, rng: inout SeededGenerator) {
         var values: [Matrix<Scalar>] = []
         for spec in architecture.layers {
-            if case .affine(let i, let o) = spec {
+            switch spec {
+            case .affine(let i, let o):
                 let std = initializer.standardDeviation(fanIn: i)
                 var w = Matrix<Scalar>(rows: i, cols: o)
                 for k in 0..<w.count { w.storage[k] = Scalar(std * rng.nextNormal()) }
                 values.append(w)
                 values.append(Matrix(rows: 1, cols: o))
+            case .batchNorm(let n):
+                values += [Matrix(rows: 1, cols: n, repeating: 1), Matrix(rows: 1, cols: n),
+                           Matrix(rows: 1, cols: n), Matrix(rows: 1, cols: n, repeating: 1)]
+            case .activation, .dropout:
+                break
             }
         }
         self.init(architecture: architecture, parameterValues: values)
@@ -63,9 +75,22 @@ public final class Network<Scalar: NNFloat> {
     /// Every trainable tensor, in layer order (W1, b1, W2, b2, ...).
     public var parameters: [Parameter<Scalar>] { layers.flatMap { $0.parameters } }
 
+    /// Every stored tensor, layer by layer: its parameters, then its buffers (the model file's order).
+    public var allTensors: [Parameter<Scalar>] { layers.flatMap { $0.parameters + $0.buffers } }
+
+    /// Gives each dropout layer its own generator, derived from the run's seed and the layer's position.
+    public func seedRandomLayers(_ seed: UInt64) {
+        for (i, layer) in layers.enumerated() {
+            (layer as? Dropout<Scalar>)?.rng = SeededGenerator(seed: seed &+ 0x6472_6F70 &+ UInt64(i) &* 0x9E37_79B9)
+        }
+    }
+
+    /// The dropout layers (their generators are part of a checkpoint).
+    public var dropoutLayers: [Dropout<Scalar>] { layers.compactMap { $0 as? Dropout<Scalar> } }
+
     /// The same network in another float type (Float for training, Double for gradient checks).
     public func converted<Other: NNFloat>(to: Other.Type = Other.self) -> Network<Other> {
-        let net = Network<Other>(architecture: architecture, parameterValues: parameters.map { $0.value.converted() })
+        let net = Network<Other>(architecture: architecture, parameterValues: allTensors.map { $0.value.converted() })
         net.weightDecay = Other(weightDecay)
         return net
     }

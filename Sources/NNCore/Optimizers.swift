@@ -10,6 +10,30 @@ public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: NNFloat
     var learningRate: Scalar { get set }
     func update(_ parameters: [Parameter<Scalar>])
+    /// The optimizer's memory (velocity, squared-gradient sums, moments) for `parameters`, in their order,
+    /// one array per slot per parameter, plus its step count: what a checkpoint must keep.
+    func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar>
+    func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>])
+}
+
+/// Saved optimizer memory: `slots[s][p]` is slot s (e.g. Adam's m, then v) of parameter p.
+public struct OptimizerState<Scalar: NNFloat>: Equatable {
+    public var step: Int
+    public var slots: [[[Scalar]]]
+    public init(step: Int, slots: [[[Scalar]]]) {
+        self.step = step
+        self.slots = slots
+    }
+}
+
+/// Slot tables keyed by parameter identity, exported in parameter order (zeros where nothing was stored).
+private func export<T: NNFloat>(_ table: [ObjectIdentifier: [T]], _ parameters: [Parameter<T>]) -> [[T]] {
+    parameters.map { table[ObjectIdentifier($0)] ?? [T](repeating: 0, count: $0.value.count) }
+}
+private func restoreTable<T: NNFloat>(_ slot: [[T]], _ parameters: [Parameter<T>]) -> [ObjectIdentifier: [T]] {
+    var table: [ObjectIdentifier: [T]] = [:]
+    for (p, v) in zip(parameters, slot) where v.count == p.value.count { table[ObjectIdentifier(p)] = v }
+    return table
 }
 
 /// Builds the optimizer of `kind` with the book's default hyper-parameters.
@@ -26,6 +50,8 @@ public func makeOptimizer<T: NNFloat>(_ kind: OptimizerKind, learningRate: T) ->
 public final class SGD<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
     public init(learningRate: Scalar) { self.learningRate = learningRate }
+    public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> { OptimizerState(step: 0, slots: []) }
+    public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {}
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func update(_ parameters: [Parameter<Scalar>]) {
@@ -48,6 +74,12 @@ public final class Momentum<Scalar: NNFloat>: Optimizer {
     public init(learningRate: Scalar, momentum: Scalar = 0.9) {
         self.learningRate = learningRate
         self.momentum = momentum
+    }
+    public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> {
+        OptimizerState(step: 0, slots: [export(velocity, parameters)])
+    }
+    public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
+        if let v = state.slots.first { velocity = restoreTable(v, parameters) }
     }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -73,6 +105,12 @@ public final class AdaGrad<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
     private var h: [ObjectIdentifier: [Scalar]] = [:]
     public init(learningRate: Scalar) { self.learningRate = learningRate }
+    public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> {
+        OptimizerState(step: 0, slots: [export(h, parameters)])
+    }
+    public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
+        if let v = state.slots.first { h = restoreTable(v, parameters) }
+    }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func update(_ parameters: [Parameter<Scalar>]) {
@@ -104,6 +142,16 @@ public final class Adam<Scalar: NNFloat>: Optimizer {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
+    }
+    public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> {
+        OptimizerState(step: step, slots: [export(m, parameters), export(v, parameters)])
+    }
+    public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
+        step = state.step
+        if state.slots.count == 2 {
+            m = restoreTable(state.slots[0], parameters)
+            v = restoreTable(state.slots[1], parameters)
+        }
     }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

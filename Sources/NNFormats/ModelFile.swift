@@ -9,7 +9,8 @@ import NNCore
 /// Everything a model file holds: the network, how its inputs are prepared, and where it came from.
 public struct Model: Equatable, Sendable {
     public var architecture: Architecture
-    /// W1, b1, W2, b2, ... in layer order; weights [inputs, outputs], biases [1, outputs].
+    /// Every stored tensor in layer order: W1, b1, [gamma1, beta1, mean1, var1], W2, b2, ...;
+    /// weights [inputs, outputs], biases and batch-norm tensors [1, features].
     public var parameters: [Matrix<Float>]
     /// Shape of one input, e.g. [28, 28] for images; its product is the input size.
     public var inputShape: [Int]
@@ -38,7 +39,7 @@ public struct Model: Equatable, Sendable {
     /// Builds a model from a trained network.
     public init(network: Network<Float>, inputShape: [Int], scaling: InputScaling, positiveClass: Int? = nil,
                 imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
-        self.init(architecture: network.architecture, parameters: network.parameters.map { $0.value }, inputShape: inputShape,
+        self.init(architecture: network.architecture, parameters: network.allTensors.map { $0.value }, inputShape: inputShape,
                   scaling: scaling, positiveClass: positiveClass, imageRecipe: imageRecipe, classNames: classNames, metadata: metadata)
     }
 
@@ -78,7 +79,8 @@ public enum ModelFormat {
     /// 0x89 'N' 'N' 'M' CR LF 0x1A LF: non-ASCII first byte, and line-ending damage is detectable (as in PNG).
     public static let magic: [UInt8] = [0x89, 0x4E, 0x4E, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
     public static let major: UInt16 = 1
-    public static let minor: UInt16 = 0
+    /// 1.1 added the batch-norm and dropout layer kinds.
+    public static let minor: UInt16 = 1
     /// Largest tensor a reader accepts (elements), against absurd sizes in corrupt files.
     public static let maxTensorElements = 1 << 28
 }
@@ -103,6 +105,12 @@ public enum ModelFileWriter {
             case .activation(let a):
                 head.append(2)
                 head.append(activationCode(a))
+            case .batchNorm(let n):
+                head.append(3)
+                head.appendLE(UInt32(n))
+            case .dropout(let r):
+                head.append(4)
+                head.appendLE(r.bitPattern)
             }
         }
         head.append(outputCode(model.architecture.output))
@@ -174,7 +182,19 @@ public enum ModelFileReader {
         try decode(readWholeFile(path), path: path)
     }
 
+    /// The optional sections this reader does not interpret itself (checkpoints use them), by type.
+    public static func optionalSections(_ bytes: [UInt8], path: String) throws -> [String: [UInt8]] {
+        try sections(bytes, path: path).filter { $0.key.first?.isLowercase == true }
+    }
+
     public static func decode(_ bytes: [UInt8], path: String) throws -> Model {
+        func fail(_ m: String) -> FormatError { FormatError(path, m) }
+        let sections = try self.sections(bytes, path: path)
+        return try model(from: sections, path: path)
+    }
+
+    /// Checks the signature, version, framing and CRCs; returns every section's data by type.
+    static func sections(_ bytes: [UInt8], path: String) throws -> [String: [UInt8]] {
         func fail(_ m: String) -> FormatError { FormatError(path, m) }
         if bytes.isEmpty { throw fail("empty file, not a model") }
         if bytes.count < 8 || Array(bytes[0..<8]) != ModelFormat.magic {
@@ -207,7 +227,7 @@ public enum ModelFileReader {
                 throw fail("CRC mismatch in section '\(type)' (stored \(hex(stored)), computed \(hex(computed))): the file is corrupt")
             }
             switch type {
-            case "HEAD", "INPT", "WGHT", "norm", "labl", "meta":
+            case "HEAD", "INPT", "WGHT":
                 if sections[type] != nil { throw fail("section '\(type)' appears twice") }
                 sections[type] = data
             case "IEND":
@@ -216,10 +236,17 @@ public enum ModelFileReader {
                 if typeBytes[0] >= 65 && typeBytes[0] <= 90 {
                     throw fail("unknown required section '\(type)' (written by a newer tool?)")
                 }
-                // unknown optional section: skipped
+                // optional sections: kept for whoever knows them, skipped by the others
+                if sections[type] != nil { throw fail("section '\(type)' appears twice") }
+                sections[type] = data
             }
         }
         if r.remaining > 0 { throw fail("\(r.remaining) bytes after the IEND section") }
+        return sections
+    }
+
+    static func model(from sections: [String: [UInt8]], path: String) throws -> Model {
+        func fail(_ m: String) -> FormatError { FormatError(path, m) }
         for required in ["HEAD", "INPT", "WGHT"] where sections[required] == nil {
             throw fail("missing required section '\(required)'")
         }
@@ -238,6 +265,12 @@ public enum ModelFileReader {
             case 2:
                 guard let code = h.byte(), let a = activation(code) else { throw headFail("unknown activation at layer \(i)") }
                 layers.append(.activation(a))
+            case 3:
+                guard let n: UInt32 = h.le() else { throw headFail("truncated at layer \(i)") }
+                layers.append(.batchNorm(features: Int(n)))
+            case 4:
+                guard let bits: UInt64 = h.le() else { throw headFail("truncated at layer \(i)") }
+                layers.append(.dropout(ratio: Double(bitPattern: bits)))
             default:
                 throw headFail("unknown layer kind \(kind) at layer \(i)")
             }
@@ -271,10 +304,15 @@ public enum ModelFileReader {
         var expected: [(String, Int, Int)] = []
         var affine = 0
         for l in layers {
-            if case .affine(let i, let o) = l {
+            switch l {
+            case .affine(let i, let o):
                 affine += 1
                 expected.append(("W\(affine)", i, o))
                 expected.append(("b\(affine)", 1, o))
+            case .batchNorm(let n):
+                for name in ["gamma", "beta", "mean", "var"] { expected.append(("\(name)\(affine)", 1, n)) }
+            case .activation, .dropout:
+                break
             }
         }
         if Int(tensorCount) != expected.count {

@@ -18,7 +18,7 @@ struct CheckReport {
 
     func verdictText(_ r: TensorCheck) -> String {
         switch r.verdict {
-        case .pass: return "ok"
+        case .pass: return r.expectedZero ? "ok (zero: batch norm)" : "ok"
         case .mismatch: return "FAIL"
         case .vacuous: return "VACUOUS"
         }

@@ -21,10 +21,7 @@ struct NNGradcheck: ParsableCommand {
             """)
 
     @Option(name: [.short, .customLong("model")], help: "Model file to check (- for stdin).") var model: String?
-    @Option(help: "Architecture when no --model is given, e.g. 784-50-10.") var layers: String = "784-50-10"
-    @Option(help: "Hidden activation: relu, sigmoid, tanh.") var activation: Activation = .relu
-    @Option(help: "Output and loss: softmax-ce, sigmoid-bce, mse.") var loss: OutputKind = .softmaxCrossEntropy
-    @Option(name: .customLong("init"), help: "Initialisation: std-0.01, xavier, he (default by activation).") var initializer: WeightInit?
+    @OptionGroup(title: "Network (when no --model is given; default 784-50-10)") var network: NetworkOptions
     @Option(help: "Seed for initialisation, samples and sampled coordinates.") var seed: UInt64 = 1
     @Option(help: "L2 weight decay to include in the loss.") var weightDecay: Double = 0
 
@@ -99,20 +96,16 @@ struct Problem {
             encoding = m.encoding
             makeNetwork = { m.network(Double.self) }
         } else {
-            let parts = o.layers.split(separator: "-", omittingEmptySubsequences: false)
-            let sizes = parts.compactMap { Int($0) }
-            guard sizes.count == parts.count, sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
-                throw ToolError("--layers '\(o.layers)' is not a list of positive sizes like 784-50-10")
-            }
-            architecture = Architecture.mlp(sizes: sizes, activation: o.activation, output: o.loss)
-            if let p = architecture.validate() { throw ToolError("--layers: \(p)") }
-            let initializer = o.initializer ?? WeightInit.default(for: o.activation)
+            architecture = try o.network.architecture(defaultLayers: "784-50-10")
+            let initializer = o.network.initializer ?? WeightInit.default(for: o.network.activation)
             let seed = o.seed
             makeNetwork = {
                 var rng = SeededGenerator(seed: seed)
-                return Network<Double>(architecture: architecture, initializer: initializer, rng: &rng)
+                let net = Network<Double>(architecture: architecture, initializer: initializer, rng: &rng)
+                net.seedRandomLayers(seed)
+                return net
             }
-            encoding = TargetEncoding(output: o.loss, outputCount: sizes.last!)
+            encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize!)
         }
         let inputs = architecture.inputSize!
         var rng = SeededGenerator(seed: o.seed &+ 0x6772_6164)

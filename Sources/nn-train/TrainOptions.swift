@@ -57,36 +57,6 @@ struct TrainDataOptions: ParsableArguments {
 }
 
 
-struct ModelOptions: ParsableArguments {
-    @Option(help: "Layer sizes from input to output, e.g. 784-100-10 (any depth).")
-    var layers: String = "784-300-10"
-    @Option(help: "Hidden activation: relu, sigmoid, tanh.") var activation: Activation = .relu
-    @Option(help: "Output layer and loss: softmax-ce (classes), sigmoid-bce (binary / multi-label), mse (regression).")
-    var loss: OutputKind = .softmaxCrossEntropy
-    @Option(help: "Binary tasks (sigmoid-bce with 1 output): the label that counts as 1; others are 0.")
-    var positiveClass: Int?
-    @Option(name: .customLong("init"), help: "Weight initialisation: std-0.01, xavier, he (default: he for relu, xavier otherwise).")
-    var initializer: WeightInit?
-
-    func architecture(inputSize: Int, labels: [Double]) throws -> Architecture {
-        let parts = layers.split(separator: "-", omittingEmptySubsequences: false)
-        let sizes = parts.compactMap { Int($0) }
-        if sizes.count != parts.count || sizes.count < 2 || sizes.contains(where: { $0 <= 0 }) {
-            throw ToolError("--layers '\(layers)' is not a list of positive sizes like 784-100-10")
-        }
-        if sizes[0] != inputSize {
-            throw ToolError("--layers starts with \(sizes[0]) inputs, but the data has \(inputSize) values per sample")
-        }
-        let arch = Architecture.mlp(sizes: sizes, activation: activation, output: loss)
-        if let problem = arch.validate() { throw ToolError("--layers: \(problem)") }
-        if loss == .sigmoidBinaryCrossEntropy && sizes.last == 1 && positiveClass == nil,
-           labels.contains(where: { $0 != 0 && $0 != 1 }) {
-            throw ToolError("a 1-output sigmoid-bce model needs 0/1 labels; these labels go beyond 1: pass --positive-class K")
-        }
-        return arch
-    }
-}
-
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Passes over the training set.") var epochs: Int = 20
     @Option(help: "Samples per mini-batch.") var batchSize: Int = 50
@@ -96,6 +66,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed for initialisation, shuffling and the validation split.") var seed: UInt64 = 1
     @Option(help: "Threads for the matrix kernels (results are identical for any count; default: all cores).")
     var threads: Int?
+    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR (e.g. step:10:0.5), cosine.")
+    var lrSchedule: String = "constant"
+    @Option(help: "Linear learning-rate warm-up over this many epochs (may be fractional).") var warmup: Double = 0
+    @Option(help: "Early stopping: stop after this many epochs without validation improvement, keep the best weights (needs --validation-split).")
+    var patience: Int?
     @Flag(help: "Augment 2-D image samples on the fly each epoch: seeded random shifts, rotations, scaling, stroke width and blur.")
     var augment = false
     @Option(help: "With --augment: largest shift in pixels.") var augmentShift: Double = 2
@@ -114,6 +89,22 @@ struct TrainingOptions: ParsableArguments {
         guard weightDecay >= 0, weightDecay.isFinite else { throw ToolError("--weight-decay must be >= 0") }
         c.weightDecay = weightDecay
         c.seed = seed
+        let parts = lrSchedule.split(separator: ":")
+        switch parts.first {
+        case "constant" where parts.count == 1: c.schedule = .constant
+        case "cosine" where parts.count == 1: c.schedule = .cosine
+        case "step" where parts.count == 3:
+            guard let every = Int(parts[1]), every >= 1, let factor = Double(parts[2]), factor > 0, factor <= 1 else { fallthrough }
+            c.schedule = .step(every: every, factor: factor)
+        default:
+            throw ToolError("--lr-schedule '\(lrSchedule)': use constant, cosine or step:EVERY:FACTOR (e.g. step:10:0.5)")
+        }
+        guard warmup >= 0, warmup.isFinite else { throw ToolError("--warmup must be >= 0") }
+        c.warmupEpochs = warmup
+        if let patience {
+            guard patience >= 1 else { throw ToolError("--patience must be at least 1") }
+            c.patience = patience
+        }
         return c
     }
 
@@ -129,6 +120,10 @@ struct TrainingOptions: ParsableArguments {
 struct TrainOutputOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Model file to write (atomically); - for stdout.") var output: String = "model.nnm"
     @Option(help: "Write one JSON object per epoch to this file.") var metrics: String?
+    @Option(help: "Draw loss and accuracy curves per epoch into this SVG file.") var plot: String?
+    @Option(help: "Where checkpoints go (default: the output path + .ckpt).") var checkpoint: String?
+    @Option(help: "Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).") var checkpointEvery: Int?
+    @Option(help: "Continue the run saved in this checkpoint (same data arguments).") var resume: String?
 }
 
 /// The per-epoch report: one human line for stderr, one JSON object for --metrics.
@@ -163,6 +158,7 @@ enum EpochLine {
                 o.append(("\(name)_mae", .number(g.mae)))
             }
         }
+        o.append(("learning_rate", .number(s.learningRate)))
         o.append(("seconds", .number(s.seconds)))
         o.append(("samples_per_second", .number(s.samplesPerSecond)))
         return JSON.object(o).text

@@ -30,7 +30,7 @@ struct TrainingTests {
         config.learningRate = 0.01
         config.seed = seed
         let trainer = Trainer(network: net, config: config, scaling: InputScaling(), encoding: TargetEncoding(output: kind, outputCount: outputs))
-        trainer.fit(data)
+        _ = trainer.run(data)
         return (net, trainer)
     }
 
