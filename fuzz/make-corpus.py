@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png}/.
+
+    python3 fuzz/make-corpus.py NN-TRAIN        # NN-TRAIN: a built nn-train, e.g. .build/debug/nn-train
+
+Valid models come from nn-train itself (tiny networks on a tiny IDX set, plus one 784-4-10 model on the
+embedded data); the invalid ones and every IDX and PNG file are built here with struct and zlib.
+Deterministic: running it twice gives the same bytes.
+
+IDX seeds start with one selector byte that the idx target consumes (see targets/FuzzIDX.swift): an even
+byte means "the rest is the file", an odd one "gzip the rest first". Model and PNG seeds are plain files.
+"""
+import os, shutil, struct, subprocess, sys, tempfile, zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def write(kind, name, data):
+    with open(os.path.join(OUT, kind, name), "wb") as f:
+        f.write(data)
+
+
+# ---- IDX ----
+def idx(type_code, dims, data):
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + data
+
+
+def gz(data):  # mtime 0 so the bytes are reproducible
+    import gzip, io
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as f:
+        f.write(data)
+    return buf.getvalue()
+
+
+# ---- PNG ----
+def chunk(t, data):
+    return struct.pack(">I", len(data)) + t + data + struct.pack(">I", zlib.crc32(t + data) & 0xFFFFFFFF)
+
+
+def png(w, h, color, depth, rows, plte=None, trns=None, interlace=0, ihdr_size=None):
+    """rows: list of bytes, already packed at `depth` (filter bytes are added here, type 0)."""
+    sig = b"\x89PNG\r\n\x1a\n"
+    iw, ih = ihdr_size or (w, h)
+    out = sig + chunk(b"IHDR", struct.pack(">IIBBBBB", iw, ih, depth, color, 0, 0, interlace))
+    if plte: out += chunk(b"PLTE", plte)
+    if trns: out += chunk(b"tRNS", trns)
+    raw = b"".join(b"\x00" + r for r in rows)
+    return out + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+def digit(w, h):
+    """A ring (a zero) of ink 255 on 0, as a list of rows of ints."""
+    cx, cy, r = (w - 1) / 2, (h - 1) / 2, min(w, h) * 0.35
+    return [[255 if abs(((x - cx) ** 2 + (y - cy) ** 2) ** 0.5 - r) < max(1, r * 0.25) else 0 for x in range(w)] for y in range(h)]
+
+
+def pack(values, depth):
+    if depth == 8: return bytes(values)
+    if depth == 16: return b"".join(struct.pack(">H", v * 257) for v in values)
+    per = 8 // depth
+    out = bytearray()
+    for i in range(0, len(values), per):
+        b = 0
+        for k in range(per):
+            v = values[i + k] >> (8 - depth) if i + k < len(values) else 0
+            b |= v << (8 - depth * (k + 1))
+        out.append(b)
+    return bytes(out)
+
+
+def adam7(img, depth):
+    """Interlaced rows (Adam7) of a gray image: the passes' rows, packed."""
+    h, w = len(img), len(img[0])
+    rows = []
+    for x0, y0, dx, dy in [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]:
+        if x0 >= w: continue
+        for y in range(y0, h, dy):
+            rows.append(pack([img[y][x] for x in range(x0, w, dx)], depth))
+    return rows
+
+
+# ---- models ----
+def sections(blob):
+    """Splits a model file into (header, [(type, data)])."""
+    head, off, out = blob[:12], 12, []
+    while off < len(blob):
+        n, = struct.unpack_from("<I", blob, off)
+        out.append((blob[off + 4:off + 8], blob[off + 8:off + 8 + n]))
+        off += 12 + n
+    return head, out
+
+
+def section(t, data):
+    return struct.pack("<I", len(data)) + t + data + struct.pack("<I", zlib.crc32(t + data) & 0xFFFFFFFF)
+
+
+def assemble(head, secs):
+    return head + b"".join(section(t, d) for t, d in secs)
+
+
+def main():
+    nn_train = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/nn-train")
+    for k in ("model", "idx", "png"):
+        shutil.rmtree(os.path.join(OUT, k), ignore_errors=True)
+        os.makedirs(os.path.join(OUT, k))
+
+    # IDX: raw (selector 0x00) and gzipped-by-the-target (selector 0x0d), and gzip files given raw.
+    images = bytes((i * 37) % 256 for i in range(6 * 2 * 2))
+    seeds = {
+        "images-u8-6x2x2": idx(0x08, [6, 2, 2], images),
+        "labels-u8-6": idx(0x08, [6], bytes([0, 1, 2, 1, 0, 9])),
+        "i8-3": idx(0x09, [3], bytes([0x80, 0, 0x7F])),
+        "i16-2x2": idx(0x0B, [2, 2], struct.pack(">4h", -1, 2, -300, 32767)),
+        "i32-3": idx(0x0C, [3], struct.pack(">3i", -5, 0, 1 << 30)),
+        "f32-2": idx(0x0D, [2], struct.pack(">2f", 1.5, float("nan"))),
+        "f64-1x2": idx(0x0E, [1, 2], struct.pack(">2d", -2.25, float("inf"))),
+        "zero-count": idx(0x08, [0, 28, 28], b""),
+        "bad-magic": b"\x01\x00\x08\x01\x00\x00\x00\x01\x05",
+        "bad-type": idx(0x0A, [1], b"\x00"),
+        "short-data": idx(0x08, [4, 2], b"\x01\x02\x03"),
+        "extra-data": idx(0x08, [1], b"\x01\x02"),
+        "huge-dims": idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF], b""),
+    }
+    for name, data in seeds.items():
+        write("idx", name + ".raw", b"\x00" + data)
+        write("idx", name + ".gz-by-target", b"\x0d" + data)
+    g = gz(seeds["images-u8-6x2x2"])
+    write("idx", "images.gz", b"\x00" + g)
+    write("idx", "images-truncated.gz", b"\x00" + g[:len(g) // 2])
+    write("idx", "images-corrupt.gz", b"\x00" + g[:12] + bytes(b ^ 0x55 for b in g[12:20]) + g[20:])
+    write("idx", "two-members.gz", b"\x00" + gz(seeds["labels-u8-6"][:8]) + gz(seeds["labels-u8-6"][8:]))
+    write("idx", "zlib-wrapped", b"\x00" + zlib.compress(seeds["labels-u8-6"]))
+
+    # PNG
+    ring = digit(28, 28)
+    flat = [v for row in ring for v in row]
+    inv = [[255 - v for v in row] for row in digit(40, 30)]
+    write("png", "gray8-28x28.png", png(28, 28, 0, 8, [bytes(r) for r in ring]))
+    write("png", "gray8-inverted-40x30.png", png(40, 30, 0, 8, [bytes(r) for r in inv]))
+    write("png", "gray1-16x16.png", png(16, 16, 0, 1, [pack(r, 1) for r in digit(16, 16)]))
+    write("png", "gray4-adam7-20x20.png", png(20, 20, 0, 4, adam7(digit(20, 20), 4), interlace=1))
+    write("png", "gray16-adam7-12x12.png", png(12, 12, 0, 16, adam7(digit(12, 12), 16), interlace=1))
+    write("png", "rgb8-20x20.png", png(20, 20, 2, 8, [bytes(c for v in r for c in (v, v // 2, 255 - v)) for r in digit(20, 20)]))
+    write("png", "rgba8-20x20.png", png(20, 20, 6, 8, [bytes(c for v in r for c in (0, 0, 0, v)) for r in digit(20, 20)]))
+    write("png", "gray-alpha16-8x8.png", png(8, 8, 4, 16, [b"".join(struct.pack(">HH", 0, v * 257) for v in r) for r in digit(8, 8)]))
+    write("png", "palette2-trns-16x16.png", png(16, 16, 3, 2, [pack([v >> 6 << 6 for v in r], 2) for r in digit(16, 16)],
+                                                plte=bytes([255, 255, 255, 0, 0, 0, 90, 90, 90, 10, 10, 10]), trns=b"\x00"))
+    write("png", "gray-trns-12x12.png", png(12, 12, 0, 8, [bytes(r) for r in digit(12, 12)], trns=b"\x00\x00"))
+    write("png", "1x1.png", png(1, 1, 0, 8, [b"\x80"]))
+    write("png", "blank-10x10.png", png(10, 10, 0, 8, [bytes(10)] * 10))
+    write("png", "0x0-header.png", png(1, 1, 0, 8, [b"\x00"], ihdr_size=(0, 0)))
+    write("png", "huge-header-30000x30000.png", png(1, 1, 0, 8, [b"\x00"], ihdr_size=(30000, 30000)))
+    write("png", "wide-header-1000000x1.png", png(1, 1, 0, 8, [b"\x00"], ihdr_size=(1000000, 1)))
+    good = png(28, 28, 0, 8, [bytes(r) for r in ring])
+    write("png", "truncated.png", good[:len(good) * 2 // 3])
+    write("png", "bad-crc.png", good[:29] + bytes([good[29] ^ 1]) + good[30:])
+    write("png", "no-iend.png", good[:-12])
+    write("png", "not-png.png", b"GIF89a\x01\x00\x01\x00")
+    write("png", "signature-only.png", good[:8])
+
+    # Models: tiny ones trained by nn-train on a 2x2 IDX set, and one 784-4-10 on the embedded data.
+    tmp = tempfile.mkdtemp()
+    try:
+        n = 40
+        xs = bytes((i * 53 + k * 97) % 256 for i in range(n) for k in range(4))
+        ys = bytes(i % 3 for i in range(n))
+        with open(f"{tmp}/x", "wb") as f: f.write(idx(0x08, [n, 2, 2], xs))
+        with open(f"{tmp}/y", "wb") as f: f.write(idx(0x08, [n], ys))
+        models = {
+            "relu-4-3-3.nnm": ["--layers", "4-3-3"],
+            "tanh-4-5-2-3.nnm": ["--layers", "4-5-2-3", "--activation", "tanh"],
+            "sigmoid-bce-4-2-1.nnm": ["--layers", "4-2-1", "--loss", "sigmoid-bce", "--positive-class", "2"],
+            "mse-4-1.nnm": ["--layers", "4-1", "--loss", "mse", "--activation", "sigmoid"],
+        }
+        for name, args in models.items():
+            subprocess.run([nn_train, "--train-images", f"{tmp}/x", "--train-labels", f"{tmp}/y", "--epochs", "1",
+                            "--batch-size", "8", "--threads", "1", "-o", f"{tmp}/{name}"] + args, check=True, stderr=subprocess.DEVNULL)
+            shutil.copy(f"{tmp}/{name}", os.path.join(OUT, "model", name))
+        subprocess.run([nn_train, "--layers", "784-4-10", "--epochs", "1", "--threads", "1", "-o", f"{tmp}/mnist.nnm"],
+                       check=True, stderr=subprocess.DEVNULL)
+        shutil.copy(f"{tmp}/mnist.nnm", os.path.join(OUT, "model", "mnist-784-4-10.nnm"))
+    finally:
+        shutil.rmtree(tmp)
+
+    base = open(os.path.join(OUT, "model", "relu-4-3-3.nnm"), "rb").read()
+    head, secs = sections(base)
+    d = dict((t, x) for t, x in secs)
+    write("model", "with-labl-and-unknown-optional.nnm",
+          assemble(head, secs[:-1] + [(b"labl", struct.pack("<I", 3) + b"".join(struct.pack("<I", len(s)) + s for s in (b"a", b"bb", b"c"))),
+                                      (b"zzzz", b"skip me")] + secs[-1:]))
+    write("model", "unknown-required.nnm", assemble(head, secs[:-1] + [(b"ABCD", b"")] + secs[-1:]))
+    write("model", "bad-crc.nnm", base[:20] + bytes([base[20] ^ 1]) + base[21:])
+    write("model", "truncated.nnm", base[:len(base) // 2])
+    write("model", "version-2.0.nnm", base[:8] + struct.pack("<HH", 2, 0) + base[12:])
+    wght = bytearray(d[b"WGHT"]); wght[4 + 8:4 + 12] = struct.pack("<f", float("nan"))
+    write("model", "nan-weight.nnm", assemble(head, [(t, bytes(wght) if t == b"WGHT" else x) for t, x in secs]))
+    hd = bytearray(d[b"HEAD"]); hd[4 + 1 + 4:4 + 1 + 8] = struct.pack("<I", 4)  # first layer 4->4, weights say 4x3
+    write("model", "sizes-disagree.nnm", assemble(head, [(t, bytes(hd) if t == b"HEAD" else x) for t, x in secs]))
+    write("model", "missing-wght.nnm", assemble(head, [(t, x) for t, x in secs if t != b"WGHT"]))
+    write("model", "duplicate-head.nnm", assemble(head, secs[:1] + secs))
+    write("model", "trailing-bytes.nnm", base + b"\0\0\0")
+    write("model", "empty.nnm", b"")
+    write("model", "magic-only.nnm", base[:8])
+
+
+if __name__ == "__main__":
+    main()
