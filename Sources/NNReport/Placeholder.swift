@@ -1,1 +1,0 @@
-// placeholder: charts and pictures (SVG curves, confusion heat map, error grids)
