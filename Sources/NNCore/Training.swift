@@ -197,10 +197,11 @@ public final class Trainer<Scalar: NNFloat> {
                 validation: validation.map { evaluate(network, on: $0, scaling: scaling, encoding: encoding) },
                 test: test.map { evaluate(network, on: $0, scaling: scaling, encoding: encoding) },
                 seconds: seconds, samplesPerSecond: Double(n - firstSample) / max(seconds, 1e-9), learningRate: lr)
+            // The progress is complete before onEpoch runs, so a checkpoint written there resumes cleanly.
             progress.history.append(stats)
-            onEpoch?(stats)
             progress.epoch += 1
             progress.position = 0
+            var stopEarly = false
             if let patience = config.patience, let v = stats.validation {
                 // higher is better: accuracy for classifiers, -loss for regression
                 let score = v.accuracy ?? -v.loss
@@ -209,9 +210,13 @@ public final class Trainer<Scalar: NNFloat> {
                     progress.bestEpoch = stats.epoch
                     progress.bestParameters = network.allTensors.map { $0.value }
                 } else if stats.epoch - progress.bestEpoch >= patience {
-                    restoreBest()
-                    return .stoppedEarly(bestEpoch: progress.bestEpoch)
+                    stopEarly = true
                 }
+            }
+            onEpoch?(stats)
+            if stopEarly {
+                restoreBest()
+                return .stoppedEarly(bestEpoch: progress.bestEpoch)
             }
             if progress.epoch <= config.epochs && shouldStop() { return .interrupted }
         }

@@ -206,5 +206,11 @@ enum StopSignal {
     static func install() {
         signal(SIGINT) { StopSignal.received = $0 }
         signal(SIGTERM) { StopSignal.received = $0 }
+        // A parent may have started us with these signals blocked (they are inherited): unblock them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
