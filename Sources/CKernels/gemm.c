@@ -17,8 +17,9 @@
 //         first block:  C = (beta == 0) ? alpha*acc : fma(alpha, acc, beta*C)
 //         later blocks: C = fma(alpha, acc, C)
 //
-// Tile shapes, packing, zero padding and masked edge tiles change where acc lives, never this sequence, so
-// splitting C across threads by rows gives results bit-identical to one call. The portable path runs the
+// Tile shapes, packing, zero padding, masked edge tiles and the swapped orientation used for few columns
+// (C^T = B^T A^T; fma(a,b,acc) == fma(b,a,acc)) change where acc lives, never this sequence, so splitting C
+// across threads by rows gives results bit-identical to one call. bench/gemm/gemm_test.c checks it. The portable path runs the
 // same sequence with `acc + a*b` (fused or not as the compiler targets, the same for every element).
 #include "nn_kernels.h"
 #include <pthread.h>

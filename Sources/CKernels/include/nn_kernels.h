@@ -3,9 +3,13 @@
 // C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, all row-major with leading dimensions lda/ldb/ldc.
 // op(X) is X, or X transposed when trans* is non-zero (then X is stored [K,M] or [N,K]).
 //
-// Determinism: every element of C is reduced over k in the same order whatever sub-block of C a call
-// covers, so splitting C across threads gives bit-identical results to one call over the whole of C.
-// The AVX2/FMA code path is chosen at run time (nn_cpu_features); other CPUs get portable C.
+// Determinism: every element of C is computed by the same sequence of operations (the same k order, the
+// same fused or unfused multiply-adds) whatever sub-block of C a call covers, so splitting C across threads
+// by rows gives bit-identical results to one call over the whole of C (the sequence is spelled out at the
+// top of gemm.c). The AVX2/FMA code path is chosen at run time (nn_cpu_has_avx2_fma); other CPUs get
+// portable C, which is deterministic in the same way but not bit-identical to the AVX2 path.
+// BLAS conventions: C is not read when beta == 0; when alpha == 0 or K == 0, A and B are not read and
+// C = beta * C. Calls may run concurrently from any threads; nn_kernels_force_portable is process-wide.
 #ifndef NN_KERNELS_H
 #define NN_KERNELS_H
 
