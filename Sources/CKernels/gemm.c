@@ -19,8 +19,9 @@
 //
 // Tile shapes, packing, zero padding, masked edge tiles and the swapped orientation used for few columns
 // (C^T = B^T A^T; fma(a,b,acc) == fma(b,a,acc)) change where acc lives, never this sequence, so splitting C
-// across threads by rows gives results bit-identical to one call. bench/gemm/gemm_test.c checks it. The portable path runs the
-// same sequence with `acc + a*b` (fused or not as the compiler targets, the same for every element).
+// across threads by rows gives results bit-identical to one call (bench/gemm/gemm_test.c checks it). The
+// portable path runs the same sequence with `acc + a*b` (fused or not as the compiler targets, the same
+// for every element) and skips the swapped orientation.
 #include "nn_kernels.h"
 #include <pthread.h>
 #include <stdio.h>
