@@ -59,8 +59,8 @@ public indirect enum JSON {
 }
 
 /// Writes to standard output, line by line (flushed, so pipelines see each line at once).
-public func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+public func emit(_ line: String, terminator: String = "\n") {
+    FileHandle.standardOutput.write(Data((line + terminator).utf8))
 }
 
 /// A one-line progress bar on a terminal's stderr; silent when stderr is not a terminal.

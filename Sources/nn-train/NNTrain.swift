@@ -89,7 +89,7 @@ struct NNTrain: ParsableCommand {
 
         let checkpointPath = output.checkpoint ?? (output.output == "-" ? "nn-train.ckpt" : output.output + ".ckpt")
         func checkpoint() -> Checkpoint {
-            Checkpoint(model: makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer,
+            Checkpoint(model: settings.makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer,
                                         history: trainer.progress.history),
                        settings: [MetadataEntry("nn-train.arguments", settings.savedArguments())], progress: trainer.progress,
                        rng: trainer.rng, dropoutGenerators: network.dropoutLayers.map(\.rng),
@@ -137,13 +137,14 @@ struct NNTrain: ParsableCommand {
         if let path = output.plot {
             try writeFileAtomically(Array(trainingCurvesSVG(history, title: "nn-train \(architecture.summary)").utf8), to: path)
         }
-        let file = makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer, history: history,
+        let file = settings.makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer, history: history,
                              bestEpoch: config.patience != nil ? trainer.progress.bestEpoch : nil)
         try writeFileAtomically(ModelFileWriter.encode(file), to: output.output)
         if output.output != "-" { printError("nn-train: wrote \(output.output)") }
     }
 
-    /// The model file for the network as it is now, with the run's metadata.
+    /// The model file for the network as it is now, with the run's metadata (call it on the effective
+    /// settings: a resumed run's come from its checkpoint).
     func makeModel(_ network: Network<Float>, _ trainSet: LoadedDataset, architecture: Architecture, config: TrainingConfig,
                    initializer: WeightInit, history: [EpochStats], bestEpoch: Int? = nil) -> Model {
         var meta = [

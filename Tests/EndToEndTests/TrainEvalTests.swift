@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NNFormats
+import NNImage
 
 /// The built nn-train and nn-eval, run as a user runs them.
 @Suite(.serialized) struct TrainEvalTests {
@@ -111,5 +112,34 @@ import Testing
         #expect(FileManager.default.contents(atPath: "\(dir)/keep.nnm") == Data("old".utf8))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
+    }
+}
+
+/// The pictures nn-eval and nn-train draw, opened and checked.
+@Suite struct PictureTests {
+    @Test func confusionErrorsAndCurves() throws {
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (trI, trL) = try Tools.subset("train", stride: 25, into: dir)
+        let (teI, teL) = try Tools.subset("test", stride: 50, into: dir)
+        let r = try Tools.sh("nn-train --train-images \(trI) --train-labels \(trL) --test-images \(teI) --test-labels \(teL) "
+            + "--layers 784-16-10 --epochs 3 --plot \(dir)/curves.svg -o \(dir)/m.nnm 2>/dev/null && "
+            + "nn-eval -m \(dir)/m.nnm --images \(teI) --labels \(teL) --confusion \(dir)/c.svg --errors \(dir)/e.png --format json")
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        let wrong = (json["samples"] as! Int) - (json["correct"] as! Int)
+        #expect(wrong > 0)
+        // curves: an SVG whose text mentions the axes
+        let curves = String(decoding: FileManager.default.contents(atPath: "\(dir)/curves.svg")!, as: UTF8.self)
+        #expect(curves.hasPrefix("<svg") || curves.hasPrefix("<?xml"))
+        #expect(curves.contains(">epoch<") && curves.contains("accuracy"))
+        // heat map: 100 cells with the confusion counts
+        let heat = String(decoding: FileManager.default.contents(atPath: "\(dir)/c.svg")!, as: UTF8.self)
+        #expect(heat.components(separatedBy: "class=\"cell\"").count - 1 == 100)
+        // error grid: a PNG, and the list has one line per mistake
+        let png = try decodePNG(try readWholeFile("\(dir)/e.png"))
+        #expect(png.width > 28 && png.height > 28)
+        let list = try Tools.sh("nn-eval -m \(dir)/m.nnm --images \(teI) --labels \(teL) --errors-list")
+        #expect(list.out.split(separator: "\n").count == wrong)
     }
 }
