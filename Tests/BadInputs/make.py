@@ -130,6 +130,9 @@ def main():
     put("labels-2dim.idx", idx(0x08, [20, 1], bytes(i % 10 for i in range(20))))
     # Claims 65537x256x256 bytes (just over 4 GiB) in a 50-byte gzip file.
     put("images-4GiB-claim.idx.gz", gz(idx(0x08, [0x10001, 256, 256], b"\x01" * 100)))
+    # Found by fuzz/run.sh idx (fuzz/crashes/idx-oom-4GB-allocation-from-11-bytes): 4,194,304,030 labels
+    # claimed, 2 present; the reader allocates the claimed size before inflating anything.
+    put("labels-4GB-claim.idx.gz", gz(bytes([0, 0, 8, 1, 0xF9, 0xFF, 0xFF, 0xFE, 1, 2])))
 
     # Models: a good 784-4-10 ReLU softmax model, and one fault each.
     good = model()
@@ -156,6 +159,9 @@ def main():
     put("png-empty.png", b"")
     put("png-0x0.png", png_gray(1, 1, [0], ihdr_size=(0, 0)))
     put("png-30000x30000.png", png_gray(1, 1, [0], ihdr_size=(30000, 30000)))
+    # Under the 40,000,000-pixel limit: RGBA 16-bit 6000x6600 with 100 bytes of image data (69 bytes in all).
+    put("png-6000x6600-no-data.png", b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 6000, 6600, 16, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
     d = png_gray(28, 28, digit(28, 28))
     put("png-truncated.png", d[:len(d) // 2])
     put("png-bad-crc.png", d[:29] + bytes([d[29] ^ 0x01]) + d[30:])  # IHDR CRC

@@ -51,6 +51,8 @@ enum BadInputCases {
         .init(command: "\(eval) --images $IN/images-4GiB-claim.idx.gz --labels $IN/good-labels.idx", exit: 2,
               mentions: ["images-4GiB-claim.idx.gz", "truncated"],
               bug: "a 50-byte gzipped IDX claiming > 4 GiB traps in Inflater.fill (uInt(n - filled)), fuzz/README.md finding 1"),
+        .init(command: "\(eval) --images $IN/good-images.idx --labels $IN/labels-4GB-claim.idx.gz", exit: 2,
+              mentions: ["labels-4GB-claim.idx.gz", "truncated"]),  // found by fuzz/run.sh idx
         .init(command: "\(eval) --images $IN/images-bad-magic.idx --labels $IN/good-labels.idx", exit: 2,
               mentions: ["images-bad-magic.idx", "not an IDX file"]),
         .init(command: "\(eval) --images $IN/images-unknown-type.idx --labels $IN/good-labels.idx", exit: 2,
@@ -142,6 +144,8 @@ enum BadInputCases {
         .init(command: "\(predict) $IN/png-0x0.png", exit: 1, mentions: ["png-0x0.png", "image is empty (0x0)"]),
         .init(command: "\(predict) $IN/png-30000x30000.png", exit: 1,
               mentions: ["png-30000x30000.png", "30000x30000", "over the limit of 40000000"]),
+        .init(command: "\(predict) $IN/png-6000x6600-no-data.png", exit: 1,
+              mentions: ["png-6000x6600-no-data.png", "Not enough image data"]),  // but it costs 370 MB first (fuzz/README.md)
         .init(command: "\(predict) --max-pixels 100 $IN/digit.png", exit: 1, mentions: ["digit.png", "28x28", "over the limit of 100"]),
         .init(command: "\(predict) $IN/png-truncated.png", exit: 1, mentions: ["png-truncated.png", "truncated or corrupt PNG"]),
         .init(command: "\(predict) $IN/png-bad-crc.png", exit: 1, mentions: ["png-bad-crc.png", "CRC error"]),
