@@ -91,40 +91,32 @@ public final class Affine<Scalar: NNFloat>: Layer {
 
 // MARK: - Activations
 
-/// y = max(0, x). Caches the mask of positive inputs.
+/// y = max(0, x). Caches y: the units with y > 0 are the ones backward lets through.
 public final class ReLU<Scalar: NNFloat>: Layer {
-    private var positive: [Bool] = []
+    private var y = Matrix<Scalar>(rows: 0, cols: 0)
     public init() {}
     public var spec: LayerSpec { .activation(.relu) }
-    /// The units that were positive in the last forward pass (gradient checks detect kinks with it).
-    public var lastMask: [Bool] { positive }
     public var parameters: [Parameter<Scalar>] { [] }
+    /// The units that were positive in the last forward pass (gradient checks detect kinks with it).
+    public var lastMask: [Bool] { y.storage.map { $0 > 0 } }
 
-    // forward: x [B, N] -> y [B, N]
+    // forward: x [B, N] -> y [B, N]. Branch-free so the loop vectorises.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         var y = x
-        positive = [Bool](repeating: false, count: x.count)
-        y.storage.withUnsafeMutableBufferPointer { y in
-            positive.withUnsafeMutableBufferPointer { p in
-                for i in 0..<y.count {
-                    if y[i] > 0 { p[i] = true } else { y[i] = 0 }
-                }
-            }
-        }
+        y.storage.withUnsafeMutableBufferPointer { Scalar.reluInPlace($0.baseAddress!, $0.count) }
+        self.y = y
         return y
     }
 
-    // backward: dx = dout where x > 0, else 0. (At exactly 0 the subgradient 0 is used.)
+    // backward: dx = dout where y > 0, else 0. (At x = 0 the subgradient 0 is used.)
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         var dx = dout
         dx.storage.withUnsafeMutableBufferPointer { d in
-            positive.withUnsafeBufferPointer { p in
-                for i in 0..<d.count where !p[i] { d[i] = 0 }
-            }
+            y.storage.withUnsafeBufferPointer { y in Scalar.reluMask(d.baseAddress!, y.baseAddress!, d.count) }
         }
         return dx
     }
