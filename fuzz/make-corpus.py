@@ -5,7 +5,7 @@
 
 Valid models come from nn-train itself (tiny networks on a tiny IDX set, plus one 784-4-10 model on the
 embedded data); the invalid ones and every IDX and PNG file are built here with struct and zlib.
-Deterministic: running it twice gives the same bytes.
+Deterministic for a given nn-train build (the trained weights change when the training code does).
 
 IDX seeds start with one selector byte that the idx target consumes (see targets/FuzzIDX.swift): an even
 byte means "the rest is the file", an odd one "gzip the rest first". Model and PNG seeds are plain files.
