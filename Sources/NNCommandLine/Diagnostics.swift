@@ -14,10 +14,13 @@ public struct ToolError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Prints a line to standard error.
+/// Prints a line to standard error (a failing stderr is ignored: there is nowhere left to report it).
 public func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    _ = writeAllOrFail(2, Array((line + "\n").utf8))
 }
+
+/// The running tool's name, for messages printed outside a command (set by runAsTool).
+nonisolated(unsafe) public var toolName = "nn-toolkit"
 
 /// True when standard error is a terminal (progress bars only then).
 public var standardErrorIsTerminal: Bool { isatty(2) == 1 }
@@ -27,6 +30,7 @@ extension ParsableCommand {
     /// "tool: message". Exit codes: 0 success, 1 failure (set by the tool), 2 usage or input error.
     public static func runAsTool() -> Never {
         let name = configuration.commandName ?? "tool"
+        toolName = name
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -52,7 +56,12 @@ extension ParsableCommand {
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
         } catch {
-            printError("\(name): \(error)")
+            // --help and --version arrive here as errors of the parser's help command
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            printError("\(name): \(message(for: error))")
             Foundation.exit(2)
         }
     }

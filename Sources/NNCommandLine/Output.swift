@@ -58,9 +58,13 @@ public indirect enum JSON {
     }
 }
 
-/// Writes to standard output, line by line (flushed, so pipelines see each line at once).
+/// Writes to standard output at once (no buffering, so pipelines see each line as it is known). A failing
+/// standard output (a full disk) ends the tool with one line on stderr and exit code 2.
 public func emit(_ line: String, terminator: String = "\n") {
-    FileHandle.standardOutput.write(Data((line + terminator).utf8))
+    if !writeAllOrFail(1, Array((line + terminator).utf8)) {
+        printError("\(toolName): <stdout>: write failed: \(String(cString: strerror(errno)))")
+        exit(2)
+    }
 }
 
 /// A one-line progress bar on a terminal's stderr; silent when stderr is not a terminal.
@@ -77,11 +81,11 @@ public struct ProgressBar {
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(100 * done / max(total, 1))% \(suffix)\u{1B}[K".utf8))
+        _ = writeAllOrFail(2, Array("\r\(label) [\(bar)] \(100 * done / max(total, 1))% \(suffix)\u{1B}[K".utf8))
     }
 
     public func clear() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        _ = writeAllOrFail(2, Array("\r\u{1B}[K".utf8))
     }
 }

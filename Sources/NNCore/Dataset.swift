@@ -94,9 +94,9 @@ public struct TargetEncoding: Equatable, Sendable {
     public func problem(with labels: [Double]) -> String? {
         if isRegression { return labels.firstIndex { !$0.isFinite }.map { "label \($0) is not a finite number" } }
         for (i, l) in labels.enumerated() {
-            guard l.isFinite, l == l.rounded(), l >= 0 else { return "label \(i) (\(l)) is not a class index" }
+            guard l.isFinite, l == l.rounded(), l >= 0 else { return "the label of sample \(i) (\(l)) is not a class index" }
             if positiveClass == nil && Int(l) >= classCount {
-                return "label \(i) is \(Int(l)), but the model has \(classCount) classes (0-\(classCount - 1))"
+                return "the label of sample \(i) is \(Int(l)), but the model has \(classCount) classes (0-\(classCount - 1))"
             }
         }
         return nil

@@ -40,7 +40,8 @@ public struct Matrix<Scalar: NNFloat>: Equatable, Sendable {
 
     /// The same values in another float type (Float <-> Double).
     public func converted<Other: NNFloat>(to: Other.Type = Other.self) -> Matrix<Other> {
-        Matrix<Other>(rows: rows, cols: cols, storage: storage.map { Other($0) })
+        if let same = storage as? [Other] { return Matrix<Other>(rows: rows, cols: cols, storage: same) }
+        return Matrix<Other>(rows: rows, cols: cols, storage: storage.map { Other($0) })
     }
 
     /// Rows `range` as a new matrix.

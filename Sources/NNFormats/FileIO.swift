@@ -30,10 +30,28 @@ public func readWholeFile(_ path: String) throws -> [UInt8] {
 /// Writes `bytes` so that `path` holds either its old content or all of the new one, never a part:
 /// a temporary file in the same directory, fsync, then rename. "-" writes to standard output.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
-    if path == "-" {
-        try writeAll(1, bytes, path: path)
-        return
+    try writeFilesAtomically([(path, bytes)])
+}
+
+/// Writes several files so that either all of them are replaced or none is: each goes to a temporary
+/// file in its directory first, and only when every one is written (and "-", standard output, too) are
+/// they renamed into place.
+public func writeFilesAtomically(_ files: [(path: String, bytes: [UInt8])]) throws {
+    var staged: [(tmp: String, path: String)] = []
+    do {
+        for (path, bytes) in files where path != "-" { staged.append((try stage(bytes, for: path), path)) }
+        for (path, bytes) in files where path == "-" { try writeAll(1, bytes, path: "<stdout>") }
+        for (tmp, path) in staged where rename(tmp, path) != 0 {
+            throw FormatError(path, "cannot rename into place: \(String(cString: strerror(errno)))")
+        }
+    } catch {
+        for (tmp, _) in staged { unlink(tmp) }
+        throw error
     }
+}
+
+/// Writes `bytes` to a new temporary file next to `path` (fsync'd) and returns its name.
+private func stage(_ bytes: [UInt8], for path: String) throws -> String {
     let dir: String = {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let d = String(path[..<slash])
@@ -48,13 +66,45 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
         try writeAll(fd, bytes, path: path)
         if fsync(fd) != 0 { throw FormatError(path, "fsync failed: \(String(cString: strerror(errno)))") }
         fchmod(fd, 0o644)
-        if close(fd) != 0 { throw FormatError(path, "close failed: \(String(cString: strerror(errno)))") }
-        if rename(tmp, path) != 0 { throw FormatError(path, "cannot rename into place: \(String(cString: strerror(errno)))") }
     } catch {
         close(fd)
         unlink(tmp)
         throw error
     }
+    if close(fd) != 0 {
+        unlink(tmp)
+        throw FormatError(path, "close failed: \(String(cString: strerror(errno)))")
+    }
+    return tmp
+}
+
+/// Checks before a long job that `path` can be written: its directory exists and is writable.
+public func checkWritable(_ path: String) throws {
+    if path == "-" { return }
+    let dir: String = {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let d = String(path[..<slash])
+        return d.isEmpty ? "/" : d
+    }()
+    var st = stat()
+    if stat(dir, &st) != 0 { throw FormatError(path, String(cString: strerror(errno))) }
+    if (st.st_mode & S_IFMT) != S_IFDIR { throw FormatError(path, String(cString: strerror(ENOTDIR))) }
+    if access(dir, W_OK) != 0 { throw FormatError(path, String(cString: strerror(errno))) }
+    if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw FormatError(path, "is a directory") }
+}
+
+/// Writes all of `bytes` to a file descriptor; false on failure (errno set).
+public func writeAllOrFail(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return false
+        }
+        offset += n
+    }
+    return true
 }
 
 private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {

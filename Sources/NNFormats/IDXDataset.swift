@@ -23,6 +23,9 @@ public enum IDXDataset {
     /// The standard four file names in a directory, gzipped or not: (train, test).
     public static func standardFiles(in dir: String, split: String) throws -> DataFiles {
         let prefix = split == "train" ? "train" : "t10k"
+        var st = stat()
+        if stat(dir, &st) != 0 { throw FormatError(dir, String(cString: strerror(errno))) }
+        if (st.st_mode & S_IFMT) != S_IFDIR { throw FormatError(dir, "is not a directory (--data takes a directory with the IDX files)") }
         func find(_ stem: String) throws -> String {
             for name in ["\(prefix)-\(stem).gz", "\(prefix)-\(stem)", "\(prefix)-\(stem.replacingDash()).gz", "\(prefix)-\(stem.replacingDash())"] {
                 let p = dir.hasSuffix("/") ? dir + name : dir + "/" + name

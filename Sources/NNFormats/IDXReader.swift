@@ -66,6 +66,11 @@ public enum IDXReader {
             let ndim = try header(head4, path: path).ndim
             let dimBytes = try inflater.read(4 * ndim)
             let (type, dims, size) = try parseHeader(head4 + dimBytes, path: path)
+            // deflate cannot expand data more than 1032:1, so a larger claim is false: refuse it before
+            // allocating the claimed size
+            if size > 1032 * bytes.count + 1024 {
+                throw FormatError(path, "truncated: dimensions \(dims.map(String.init).joined(separator: "x")) claim \(size) bytes, more than \(bytes.count) compressed bytes can hold")
+            }
             let data = try inflater.read(size)
             try inflater.expectEnd(size: size)
             return IDXArray(elementType: type, dimensions: dims, data: data)
@@ -163,7 +168,7 @@ private final class Inflater {
                 stream.pointee.next_in = UnsafeMutablePointer(mutating: inp.baseAddress! + consumedBefore)
                 stream.pointee.avail_in = uInt(min(inp.count - consumedBefore, Int(UInt32.max)))
                 stream.pointee.next_out = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + filled
-                stream.pointee.avail_out = uInt(n - filled)
+                stream.pointee.avail_out = uInt(min(n - filled, Int(uInt.max)))
                 let before = Int(stream.pointee.avail_out)
                 let rc = inflate(stream, Z_NO_FLUSH)
                 let got = before - Int(stream.pointee.avail_out)

@@ -129,8 +129,7 @@ public enum ModelFileWriter {
         for t in model.parameters {
             wght.appendLE(UInt32(t.rows))
             wght.appendLE(UInt32(t.cols))
-            wght.reserveCapacity(wght.count + 4 * t.count)
-            for v in t.storage { wght.appendLE(v.bitPattern) }
+            wght.appendLE(floats: t.storage)
         }
         appendSection(&out, "WGHT", wght)
 
@@ -326,11 +325,9 @@ public enum ModelFileReader {
             }
             let n = Int(rows) * Int(cols)
             if n > ModelFormat.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
-            var storage = [Float](repeating: 0, count: n)
-            for k in 0..<n {
-                let v = Float(bitPattern: w.le()!)
-                if !v.isFinite { throw fail("tensor \(name) has a non-finite value (\(v)) at index \(k)") }
-                storage[k] = v
+            let storage = w.floats(n)
+            if let k = storage.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor \(name) has a non-finite value (\(storage[k])) at index \(k)")
             }
             parameters.append(Matrix(rows: Int(rows), cols: Int(cols), storage: storage))
         }
@@ -415,6 +412,14 @@ extension Array where Element == UInt8 {
         appendLE(UInt32(b.count))
         append(contentsOf: b)
     }
+    /// Appends floats as little-endian binary32, in one pass.
+    mutating func appendLE(floats: [Float]) {
+        #if _endian(little)
+        floats.withUnsafeBytes { append(contentsOf: $0) }
+        #else
+        for v in floats { appendLE(v.bitPattern) }
+        #endif
+    }
 }
 
 /// Bounds-checked little-endian reads; every read returns nil past the end.
@@ -443,6 +448,19 @@ struct ByteReader {
         guard n >= 0, remaining >= n else { return nil }
         defer { offset += n }
         return Array(bytes[offset..<(offset + n)])
+    }
+    /// n little-endian binary32 values (the caller has checked that 4n bytes remain).
+    mutating func floats(_ n: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: n)
+        #if _endian(little)
+        out.withUnsafeMutableBytes { dst in
+            bytes.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + 4 * n)])) }
+        }
+        offset += 4 * n
+        #else
+        for k in 0..<n { out[k] = Float(bitPattern: le()!) }
+        #endif
+        return out
     }
     mutating func string() -> String? {
         guard let n: UInt32 = le(), let b = bytes(Int(n)) else { return nil }

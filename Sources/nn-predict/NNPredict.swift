@@ -219,6 +219,6 @@ struct Predictor {
                 }
             }
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        NNCommandLine.emit(out, terminator: "")
     }
 }

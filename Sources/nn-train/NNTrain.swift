@@ -42,6 +42,8 @@ struct NNTrain: ParsableCommand {
             resumed = c
         }
         let model = settings.model, training = settings.training
+        // outputs are checked before training, so a long run never ends unable to write its results
+        for path in [output.output, output.metrics, output.plot, output.checkpoint].compactMap({ $0 }) { try checkWritable(path) }
         let sets = try data.load()
         let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputSize: trainSet.dataset.featureCount, labels: trainSet.dataset.labels)
@@ -131,15 +133,13 @@ struct NNTrain: ParsableCommand {
                 printError("nn-train: keeping the weights of epoch \(best), the best on validation")
             }
         }
-        if let path = output.metrics {
-            try writeFileAtomically(Array(history.map { EpochLine.json($0) + "\n" }.joined().utf8), to: path)
-        }
-        if let path = output.plot {
-            try writeFileAtomically(Array(trainingCurvesSVG(history, title: "nn-train \(architecture.summary)").utf8), to: path)
-        }
         let file = settings.makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer, history: history,
                              bestEpoch: config.patience != nil ? trainer.progress.bestEpoch : nil)
-        try writeFileAtomically(ModelFileWriter.encode(file), to: output.output)
+        // all outputs or none
+        var outputs: [(path: String, bytes: [UInt8])] = [(output.output, ModelFileWriter.encode(file))]
+        if let path = output.metrics { outputs.append((path, Array(history.map { EpochLine.json($0) + "\n" }.joined().utf8))) }
+        if let path = output.plot { outputs.append((path, Array(trainingCurvesSVG(history, title: "nn-train \(architecture.summary)").utf8))) }
+        try writeFilesAtomically(outputs)
         if output.output != "-" { printError("nn-train: wrote \(output.output)") }
     }
 
