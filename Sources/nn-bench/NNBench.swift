@@ -10,7 +10,7 @@ import NNImage
 struct NNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-bench", abstract: "Benchmarks for nn-toolkit.",
-        subcommands: [RenderPhotos.self])
+        subcommands: [Train.self, RenderPhotos.self])
 }
 
 /// Writes t10k digits rendered like user photos (PhotoLikeRenderer) as PNG files, plus labels.tsv.

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# nn-toolkit against its references (PyTorch, NumPy: /work/shared/bench), measured in the same run, one
+# benchmark after another (never in parallel: the machine has 2 cores and is shared). Every step's
+# failure is reported and the script goes on. Raw results go to $OUT (default bench/results, not
+# committed); the markdown table of ratios is printed at the end and written to $OUT/table.md.
+#
+#   bash bench/run.sh                    # everything, ~20-30 min on a busy 2-core machine
+#   REPEATS=3 GATE=0 bash bench/run.sh   # quicker and ungated (noisier)
+#   ONLY=gradcheck bash bench/run.sh     # only steps whose name contains the word; SKIP_BUILD=1 skips the build
+#
+# Environment: OUT, REPEATS (5), GATE (15: before each timed repeat wait until the machine is < 15 %
+# busy, and redo a repeat disturbed by other processes, as the reference scripts' --quiet-gate does),
+# REF_BENCH (/work/shared/bench), SCRATCH (.build-bench), PNG_RUNS (30).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REF=${REF_BENCH:-/work/shared/bench}
+OUT=${OUT:-bench/results}
+REPEATS=${REPEATS:-5}
+GATE=${GATE:-15}
+SCRATCH=${SCRATCH:-.build-bench}
+PNG_RUNS=${PNG_RUNS:-30}
+BIN=$ROOT/$SCRATCH/release
+FMNIST=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+export REF_BENCH=$REF
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+: > "$OUT/failures.txt"
+NP="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"   # numpy timings: OpenBLAS tuning vars unset (as run_all.sh)
+TIME="python3 $ROOT/bench/timecmd.py"
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+fail() { log "  FAILED: $*"; echo "$*" >> "$OUT/failures.txt"; }
+want() { [ -z "${ONLY:-}" ] || [[ "$1" == *"$ONLY"* ]]; }
+
+# measure NAME CMD...: runs CMD once under timecmd.py (whole-process wall time and peak RSS into
+# NAME.proc.json), its stdout (one JSON line) into NAME.json, its stderr into NAME.err.
+measure() {
+  local name=$1; shift
+  want "$name" || return 0
+  log "$name: $*"
+  if $TIME --stdout "$OUT/$name.json.tmp" --stderr "$OUT/$name.err" -- "$@" > "$OUT/$name.proc.json" \
+     && python3 -c 'import json,sys; json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])' "$OUT/$name.json.tmp" 2>/dev/null; then
+    mv "$OUT/$name.json.tmp" "$OUT/$name.json"
+  else
+    rm -f "$OUT/$name.json"; fail "$name (see $OUT/$name.err)"
+  fi
+}
+
+# ---- 0. setup -------------------------------------------------------------------------------------
+if want setup; then
+  python3 -c 'import torch, threadpoolctl' 2>/dev/null || { log "installing torch threadpoolctl (large download)"; \
+    pip install -q torch threadpoolctl > "$OUT/pip.log" 2>&1 || fail "pip install torch threadpoolctl (see $OUT/pip.log)"; }
+  python3 -c 'import numpy' 2>/dev/null || { pip install -q numpy >> "$OUT/pip.log" 2>&1 || fail "pip install numpy"; }
+  dpkg -s dataset-fashion-mnist > /dev/null 2>&1 || { log "installing dataset-fashion-mnist"; \
+    { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; } > "$OUT/apt.log" 2>&1 || fail "apt-get install dataset-fashion-mnist (see $OUT/apt.log)"; }
+  perf --version > /dev/null 2>&1 || true
+fi
+if want build && [ -z "${SKIP_BUILD:-}" ]; then
+  log "swift build -c release --scratch-path $SCRATCH"
+  swift build -c release --scratch-path "$SCRATCH" > "$OUT/build.log" 2>&1 || fail "release build (see $OUT/build.log)"
+fi
+
+{
+  echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
+  echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "swift: $(swift --version 2>&1 | head -1)"
+  echo "torch: $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)"
+  echo "numpy: $(python3 -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo missing)"
+  echo "repeats: $REPEATS, gate: $GATE"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+LOADS="$OUT/loadavg.txt"; : > "$LOADS"
+( while true; do echo "$(date -u +%H:%M:%S) $(cut -d' ' -f1-3 /proc/loadavg)" >> "$LOADS"; sleep 30; done ) &
+LOADPID=$!
+trap 'kill $LOADPID 2>/dev/null' EXIT
+
+# ---- 1. training and inference: ours, then the references ------------------------------------------
+F="--epochs 1 --batch 100 --lr 0.1 --data fashion --repeats $REPEATS --quiet-gate $GATE"
+for H in 100 512 512,512; do
+  tag=h${H/,/x}
+  for T in 2 1; do
+    measure "ours_train_${tag}_t$T"  "$BIN/nn-bench" train --hidden "$H" $F --threads "$T"
+    measure "torch_train_${tag}_t$T" python3 "$REF/torch_mlp.py" --hidden "$H" $F --threads "$T"
+  done
+done
+# NumPy's TwoLayerNet (one hidden layer only): its gz load time is the loading reference
+measure numpy_train_h100_t2 $NP python3 "$REF/numpy_twolayer.py" --hidden 100 $F --threads 2
+measure numpy_train_h512_t2 $NP python3 "$REF/numpy_twolayer.py" --hidden 512 $F --threads 2
+
+# ---- 2. gradient check ----------------------------------------------------------------------------
+if want gradcheck; then
+  log "gradcheck: nn-gradcheck --layers 784-50-10 --all --threads 2 (x3), numpy_gradcheck.py"
+  $TIME --repeats 3 --gate "$GATE" --stdout "$OUT/ours_gradcheck.json" --stderr "$OUT/ours_gradcheck.err" -- \
+    "$BIN/nn-gradcheck" --layers 784-50-10 --data "$FMNIST" --all --threads 2 --format json \
+    > "$OUT/ours_gradcheck.proc.json" || fail "nn-gradcheck (see $OUT/ours_gradcheck.err)"
+  measure numpy_gradcheck $NP python3 "$REF/numpy_gradcheck.py" --data fashion --threads 1 --repeats 3 --quiet-gate "$GATE"
+fi
+
+# ---- 3. PNG: one file, whole process; 1,000 photo-like files in one process -----------------------
+if want png; then
+  PHOTOS=$OUT/photos
+  if [ ! -f "$PHOTOS/labels.tsv" ]; then
+    log "rendering 1,000 photo-like PNGs into $PHOTOS"
+    "$BIN/nn-bench" render-photos --out "$PHOTOS" --count 1000 --max-canvas 400 2> "$OUT/render.err" || fail "render-photos (see $OUT/render.err)"
+  fi
+  if [ -f "$PHOTOS/labels.tsv" ]; then
+    cut -f1 "$PHOTOS/labels.tsv" > "$OUT/photo_paths.txt"
+    ONE=$(head -1 "$OUT/photo_paths.txt")
+    log "png_one: $PNG_RUNS runs of nn-predict $ONE"
+    $TIME --repeats "$PNG_RUNS" --warmup 2 --gate "$GATE" --gate-once --stdout "$OUT/png_one.out" --stderr "$OUT/png_one.err" -- \
+      "$BIN/nn-predict" "$ONE" > "$OUT/png_one.proc.json" || fail "nn-predict one PNG (see $OUT/png_one.err)"
+    log "png_batch: nn-predict - < 1,000 paths (x3)"
+    $TIME --repeats 3 --warmup 1 --gate "$GATE" --stdin "$OUT/photo_paths.txt" --stdout "$OUT/png_batch.out" --stderr "$OUT/png_batch.err" -- \
+      "$BIN/nn-predict" - > "$OUT/png_batch.proc.json" || fail "nn-predict 1,000 PNGs (see $OUT/png_batch.err)"
+  fi
+fi
+
+echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+python3 "$ROOT/bench/report.py" "$OUT" > "$OUT/table.md" || fail "report.py"
+cat "$OUT/table.md"
+if [ -s "$OUT/failures.txt" ]; then echo; echo "Failed steps:"; sed 's/^/- /' "$OUT/failures.txt"; exit 1; fi
