@@ -27,6 +27,8 @@ struct Train: ParsableCommand {
     @Flag var noWarmup = false
     @Option(help: "Before each timed repeat wait until the machine is < this % busy (0 = off).") var quietGate: Double = 0
     @Option(help: "Longest wait for a quiet machine per try, seconds.") var gateMaxWait: Double = 300
+    @Flag(help: "For profilers: load once, train --epochs without warm-up, test evaluation or inference; print the rate.")
+    var trainOnly = false
 
     func run() throws {
         let sizes = try hidden.split(separator: ",").map { s -> Int in
@@ -45,7 +47,7 @@ struct Train: ParsableCommand {
         // gz read + inflate + IDX parse of the 4 files, `repeats` times (the first may be disk-cold).
         var loads: [Double] = []
         var trainSet: Dataset! = nil, testSet: Dataset! = nil
-        for _ in 0..<repeats {
+        for _ in 0..<(trainOnly ? 1 : repeats) {
             trainSet = nil; testSet = nil
             let t0 = now()
             let tr = try IDXDataset.load(trainFiles), te = try IDXDataset.load(testFiles)
@@ -72,6 +74,15 @@ struct Train: ParsableCommand {
             return Trainer(network: net, config: config, scaling: scaling, encoding: encoding)
         }
 
+        if trainOnly {
+            let t = makeTrainer()
+            _ = t.run(trainSet)
+            let seconds = t.progress.history.reduce(0) { $0 + $1.seconds }
+            emit(JSON.object([("arch", .string(architecture.sizes.map(String.init).joined(separator: "-"))), ("threads", .int(threads)),
+                              ("epochs", .int(epochs)), ("train_s", .number(round4(seconds))),
+                              ("train_samples_per_s", .number(round1(Double(nTrain * epochs) / seconds)))]).text)
+            return
+        }
         if !noWarmup {   // 50 steps, untimed
             var steps = 0
             _ = makeTrainer().run(trainSet, shouldStop: { steps += 1; return steps >= 50 })
