@@ -106,4 +106,29 @@ import Testing
         #expect(Double(model.metadataValue("final-validation-accuracy")!)! == (accs.max()! * 1e6).rounded() / 1e6)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/p.svg"))
     }
+
+    /// SIGKILL at several moments: the model and the checkpoint are each either the old file or a whole new one.
+    @Test func sigkillLeavesOldOrNewFiles() throws {
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (trI, trL) = try Tools.subset("train", stride: 20, into: dir)
+        let old = Data("old model".utf8)
+        for delay in [0.05, 0.3, 0.8, 1.5] {
+            FileManager.default.createFile(atPath: "\(dir)/m.nnm", contents: old)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Tools.buildDirectory + "/nn-train")
+            p.arguments = ["--train-images", trI, "--train-labels", trL, "--layers", "784-16-10", "--epochs", "3",
+                           "--checkpoint-every", "1", "-o", "\(dir)/m.nnm"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let now = FileManager.default.contents(atPath: "\(dir)/m.nnm")!
+            if now != old { #expect((try? ModelFileReader.decode([UInt8](now), path: "m.nnm")) != nil, "delay \(delay): torn model") }
+            if let c = FileManager.default.contents(atPath: "\(dir)/m.nnm.ckpt") {
+                #expect((try? CheckpointCodec.decode([UInt8](c), path: "ckpt")) != nil, "delay \(delay): torn checkpoint")
+            }
+        }
+    }
 }
