@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport"]),
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage"]),
         .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"]),
-        .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),
         // Benchmarks and test-data generation (not installed for users).
         .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),
         // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.

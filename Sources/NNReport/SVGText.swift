@@ -7,7 +7,7 @@ import Foundation
 
 /// Text safe inside an XML element or a double-quoted attribute. Characters XML 1.0 forbids (C0 controls
 /// other than tab, newline and carriage return, and U+FFFE / U+FFFF) become U+FFFD.
-func xmlEscaped(_ text: String) -> String {
+public func xmlEscaped(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {

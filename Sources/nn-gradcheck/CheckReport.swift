@@ -2,6 +2,7 @@
 import Foundation
 import NNCommandLine
 import NNCore
+import NNReport
 
 struct CheckReport {
     var title: String
@@ -82,10 +83,7 @@ struct CheckReport {
     }
 
     func junit() -> String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let esc = xmlEscaped
         let failures = results.filter { $0.verdict != .pass }.count
         var out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
                    "<testsuites name=\"nn-gradcheck\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", seconds))\">",
