@@ -23,7 +23,7 @@ for line in text.splitlines():
             samples.append(cur)
         cur = None
         continue
-    if not line.startswith("\t") and not line.startswith(" "):
+    if not line.startswith("\t"):
         parts = line.split()
         cur = (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1, [])
         continue

@@ -12,6 +12,8 @@
 # busy, and redo a repeat disturbed by other processes, as the reference scripts' --quiet-gate does),
 # REF_BENCH (/work/shared/bench), SCRATCH (.build-bench), PNG_RUNS (30).
 set -u
+# The body is one function, parsed whole before it runs: editing this file during a run cannot derail it.
+main() {
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 REF=${REF_BENCH:-/work/shared/bench}
@@ -70,7 +72,7 @@ if [ "$GATE" != 0 ] && ! python3 -c "import sys; sys.path.insert(0, '$REF'); imp
 fi
 {
   echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1) (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores, $(grep -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
   echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "swift: $(swift --version 2>&1 | head -1)"
   echo "torch: $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)"
@@ -146,4 +148,6 @@ fi
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 python3 "$ROOT/bench/report.py" "$OUT" > "$OUT/table.md" || fail "report.py"
 cat "$OUT/table.md"
-if [ -s "$OUT/failures.txt" ]; then echo; echo "Failed steps:"; sed 's/^/- /' "$OUT/failures.txt"; exit 1; fi
+if [ -s "$OUT/failures.txt" ]; then echo; echo "Failed steps:"; sed 's/^/- /' "$OUT/failures.txt"; return 1; fi
+}
+main "$@"
