@@ -21,6 +21,17 @@ import Testing
         }
     }
 
+    /// Batch norm (batch statistics) and dropout (a fixed mask) join the check.
+    @Test(arguments: ["--batch-norm all", "--dropout 0.3", "--batch-norm 1 --dropout 0.2,0.5 --activation tanh --loss mse"])
+    func batchNormAndDropoutPass(options: String) throws {
+        let r = try Tools.sh("nn-gradcheck --layers 30-12-8-4 \(options) --all --samples 5")
+        #expect(r.status == 0, "\(r.out)\(r.stderr)")
+        if options.contains("batch-norm") {
+            #expect(r.out.contains("gamma1") && r.out.contains("beta1"))
+            #expect(r.out.contains("ok (zero: batch norm)"))   // b1, cancelled by the mean subtraction
+        }
+    }
+
     @Test func droppedFactorIsCaughtAndNamed() throws {
         let r = try Tools.sh("nn-gradcheck --layers 40-10-3 --activation sigmoid --fault sigmoid-drops-factor")
         #expect(r.status == 1)
