@@ -30,24 +30,20 @@ enum Tools {
         var env = ProcessInfo.processInfo.environment
         env["PATH"] = buildDirectory + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         p.environment = env
-        let out = Pipe(), err = Pipe(), inp = Pipe()
+        // stderr goes to a file, stdout through a pipe read here: neither can fill up and block the tool
+        let errPath = NSTemporaryDirectory() + "nn-e2e-stderr-" + UUID().uuidString
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let out = Pipe(), inp = Pipe()
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         p.standardInput = inp
         try p.run()
         if let stdin { inp.fileHandleForWriting.write(stdin) }
         try inp.fileHandleForWriting.close()
-        // read both pipes concurrently so neither fills up
-        var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         p.waitUntilExit()
+        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
         return Result(status: p.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
     }
 
