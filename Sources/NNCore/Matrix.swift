@@ -1,5 +1,6 @@
 // Matrix.swift: the one tensor type. Row-major [rows, cols]; a batch of samples is one row per sample.
 import Dispatch
+import Synchronization
 
 /// A dense row-major matrix of `Scalar`. Batches are `[batch, features]`.
 public struct Matrix<Scalar: NNFloat>: Equatable, Sendable {
@@ -54,7 +55,13 @@ public struct Matrix<Scalar: NNFloat>: Equatable, Sendable {
 
 /// How many threads the kernels may use. Results do not depend on it (see nn_kernels.h).
 public enum Parallelism {
-    nonisolated(unsafe) public static var threadCount: Int = 1
+    /// Atomic, so that setting it while other work runs (tests do) is not a data race; results do not
+    /// depend on its value anyway.
+    private static let count = Atomic<Int>(1)
+    public static var threadCount: Int {
+        get { count.load(ordering: .relaxed) }
+        set { count.store(newValue, ordering: .relaxed) }
+    }
 
     /// Runs `body(i)` for i in 0..<n, on up to `threadCount` threads.
     public static func run(_ n: Int, _ body: (Int) -> Void) {
