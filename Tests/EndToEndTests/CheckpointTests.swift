@@ -76,7 +76,7 @@ import Testing
         let dir = try Tools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (trI, trL) = try Tools.subset("train", stride: 25, into: dir)
-        FileManager.default.createFile(atPath: "\(dir)/m.nnm", contents: Data("previous".utf8))
+        _ = FileManager.default.createFile(atPath: "\(dir)/m.nnm", contents: Data("previous".utf8))
         let r = try Tools.sh("nn-train --train-images \(trI) --train-labels \(trL) --layers 784-16-10 --optimizer sgd "
             + "--learning-rate 1e30 --weight-decay 0 -o \(dir)/m.nnm")
         #expect(r.status == 1)
