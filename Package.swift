@@ -37,7 +37,10 @@ let package = Package(
         ]),
         .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport"]),
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage"]),
-        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"]),
+        // nn-predict links the Swift runtime statically: one PNG is a whole process, and resolving the
+        // runtime's shared libraries was ~3 ms of its ~19 ms (bench/RESULTS.md).
+        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"],
+                          linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"], .when(platforms: [.linux]))]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),
         // Benchmarks and test-data generation (not installed for users).
         .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),

@@ -1,6 +1,10 @@
 // Diagnostics.swift: the one place where the tools print errors and choose exit codes.
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NNFormats
 
 /// An error a tool reports as one line and an exit code (1 for failures, 2 for usage and input errors).
@@ -17,6 +21,16 @@ public struct ToolError: Error, CustomStringConvertible {
 /// Prints a line to standard error (a failing stderr is ignored: there is nowhere left to report it).
 public func printError(_ line: String) {
     _ = writeAllOrFail(2, Array((line + "\n").utf8))
+}
+
+/// Ends the process (a free function, because inside a ParsableCommand extension `exit` names the
+/// parser's own method).
+public func terminate(_ code: Int32) -> Never {
+    #if canImport(Glibc)
+    Glibc.exit(code)
+    #else
+    Darwin.exit(code)
+    #endif
 }
 
 /// The running tool's name, for messages printed outside a command (set by runAsTool).
@@ -38,37 +52,37 @@ extension ParsableCommand {
             let code = exitCode(for: error)
             if code == .success {  // --help, --version
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                terminate(0)
             }
             printError(fullMessage(for: error).split(separator: "\n").first.map { "\(name): \($0)" } ?? "\(name): bad arguments")
             printError("Usage: \(usageString()) (see \(name) --help)")
-            Foundation.exit(2)
+            terminate(2)
         }
         do {
             try command.run()
-            Foundation.exit(0)
+            terminate(0)
         } catch let e as ToolError {
             printError("\(name): \(e.message)")
-            Foundation.exit(e.exitCode)
+            terminate(e.exitCode)
         } catch let e as FormatError {
             printError("\(name): \(e.description)")
-            Foundation.exit(2)
+            terminate(2)
         } catch let e as ExitCode {
-            Foundation.exit(e.rawValue)
+            terminate(e.rawValue)
         } catch {
             // --help and --version arrive here as errors of the parser's help command
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                terminate(0)
             }
             printError("\(name): \(message(for: error))")
-            Foundation.exit(2)
+            terminate(2)
         }
     }
 
     private static func usageString() -> String {
-        helpMessage().components(separatedBy: "\n").first { $0.hasPrefix("USAGE:") }
-            .map { $0.replacingOccurrences(of: "USAGE: ", with: "") } ?? name
+        helpMessage().split(separator: "\n").first { $0.hasPrefix("USAGE:") }
+            .map { $0.dropFirst("USAGE:".count).drop { $0 == " " } }.map(String.init) ?? name
     }
 
     private static var name: String { configuration.commandName ?? "tool" }

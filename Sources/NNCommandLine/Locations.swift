@@ -1,5 +1,9 @@
 // Locations.swift: where the package's own files are (the embedded default data set, the shipped model).
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NNFormats
 
 public enum Locations {
@@ -7,17 +11,31 @@ public enum Locations {
     /// or from this source file's path at build time.
     public static var packageRoot: String? {
         var candidates: [String] = []
-        if let home = ProcessInfo.processInfo.environment["NN_TOOLKIT_HOME"] { candidates.append(home) }
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            var url = URL(fileURLWithPath: exe)
+        if let home = getenv("NN_TOOLKIT_HOME") { candidates.append(String(cString: home)) }
+        if let exe = executablePath {
+            var dir = exe
             for _ in 0..<5 {
-                url.deleteLastPathComponent()
-                candidates.append(url.path)
+                dir = parentDirectory(dir)
+                candidates.append(dir)
             }
         }
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(source.path)
+        // Sources/NNCommandLine/Locations.swift -> the package root, three levels up.
+        candidates.append(parentDirectory(parentDirectory(parentDirectory(#filePath))))
         return candidates.first { fileExists($0 + "/datasets/default/train-labels-idx1-ubyte.gz") }
+    }
+
+    /// The running executable's path (Linux: the /proc/self/exe link).
+    static var executablePath: String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// "/a/b/c" -> "/a/b"; "/a" -> "/".
+    static func parentDirectory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// The embedded default data set: 5,000 MNIST training images and the 10,000 t10k test images.

@@ -1,12 +1,29 @@
 // Output.swift: small output helpers shared by the tools (JSON lines, number formatting, progress).
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NNFormats
 
+/// printf-style formatting through the C library (the tools do not load Foundation: it costs a few
+/// milliseconds of start-up, which nn-predict cannot afford).
+public func cFormat(_ format: String, _ arguments: CVarArg...) -> String {
+    var buffer = [CChar](repeating: 0, count: 128)
+    let needed = withVaList(arguments) { vsnprintf(&buffer, buffer.count, format, $0) }
+    if needed < 0 { return "" }
+    if Int(needed) >= buffer.count {
+        buffer = [CChar](repeating: 0, count: Int(needed) + 1)
+        _ = withVaList(arguments) { vsnprintf(&buffer, buffer.count, format, $0) }
+    }
+    return String(decoding: buffer[0..<Int(needed)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// Formats a fraction as a percentage with two decimals: 0.9423 -> "94.23%".
-public func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+public func percent(_ x: Double) -> String { cFormat("%.2f%%", 100 * x) }
 
 /// A number with a fixed count of decimals.
-public func fixed(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+public func fixed(_ x: Double, _ digits: Int = 4) -> String { cFormat("%.\(digits)f", x) }
 
 /// Thousands separators: 40650 -> "40,650".
 public func grouped(_ n: Int) -> String {
@@ -31,7 +48,7 @@ public indirect enum JSON {
 
     public var text: String {
         switch self {
-        case .number(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)") : "null"
+        case .number(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? cFormat("%.1f", d) : "\(d)") : "null"
         case .int(let i): return String(i)
         case .string(let s): return JSON.quote(s)
         case .bool(let b): return b ? "true" : "false"
@@ -51,7 +68,7 @@ public indirect enum JSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 { out += cFormat("\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
             }
         }
         return out + "\""
@@ -75,7 +92,9 @@ public struct ProgressBar {
 
     public mutating func update(_ label: String, done: Int, total: Int, suffix: String = "") {
         guard enabled else { return }
-        let now = ProcessInfo.processInfo.systemUptime
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
         if done < total && now - lastDraw < 0.1 { return }
         lastDraw = now
         let width = 30

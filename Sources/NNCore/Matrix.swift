@@ -9,6 +9,8 @@ public struct Matrix<Scalar: NNFloat>: Equatable, Sendable {
     /// Row-major storage, `rows * cols` elements.
     public var storage: [Scalar]
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(rows: Int, cols: Int, repeating value: Scalar = 0) {
         precondition(rows >= 0 && cols >= 0)
         self.rows = rows
@@ -40,8 +42,13 @@ public struct Matrix<Scalar: NNFloat>: Equatable, Sendable {
     public func row(_ r: Int) -> ArraySlice<Scalar> { storage[(r * cols)..<((r + 1) * cols)] }
 
     /// The same values in another float type (Float <-> Double).
+    /// Same type: the storage is shared, not copied (an `as? [Other]` cast would visit every element).
+    @_specialize(where Scalar == Float, Other == Float)
+    @_specialize(where Scalar == Float, Other == Double)
+    @_specialize(where Scalar == Double, Other == Float)
+    @_specialize(where Scalar == Double, Other == Double)
     public func converted<Other: NNFloat>(to: Other.Type = Other.self) -> Matrix<Other> {
-        if let same = storage as? [Other] { return Matrix<Other>(rows: rows, cols: cols, storage: same) }
+        if Other.self == Scalar.self { return unsafeBitCast(self, to: Matrix<Other>.self) }
         return Matrix<Other>(rows: rows, cols: cols, storage: storage.map { Other($0) })
     }
 

@@ -12,9 +12,32 @@ public func readWholeFile(_ path: String) throws -> [UInt8] {
     defer { if path != "-" { close(fd) } }
     var st = stat()
     if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw FormatError(path, "is a directory") }
+    if (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 {
+        // A regular file is read straight into an array of its size (one copy, no chunk buffer); the
+        // loop below still handles a file that changes size while it is read.
+        let size = Int(st.st_size)
+        var failure: Int32 = 0
+        var whole = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let n = read(fd, buffer.baseAddress! + count, size - count)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                if n == 0 { break }
+                count += n
+            }
+        }
+        if failure != 0 { throw FormatError(path, String(cString: strerror(failure))) }
+        if whole.count < size { return whole }
+        try appendRest(of: fd, path: path, to: &whole)
+        return whole
+    }
     var out = [UInt8]()
-    if (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 { out.reserveCapacity(Int(st.st_size)) }
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    try appendRest(of: fd, path: path, to: &out)
+    return out
+}
+
+/// Reads `fd` to its end, appending to `out` (pipes, and files that grew after fstat).
+private func appendRest(of fd: Int32, path: String, to out: inout [UInt8]) throws {
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 {
@@ -24,7 +47,6 @@ public func readWholeFile(_ path: String) throws -> [UInt8] {
         if n == 0 { break }
         out.append(contentsOf: chunk[0..<n])
     }
-    return out
 }
 
 /// Writes `bytes` so that `path` holds either its old content or all of the new one, never a part:

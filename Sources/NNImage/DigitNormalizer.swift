@@ -69,7 +69,23 @@ public struct DigitNormalizer: Equatable, Sendable {
 
         // 1. Background = median level; noise = 1.4826 x median absolute deviation from it.
         var histogram = [Int](repeating: 0, count: 256)
-        for v in image.pixels { histogram[Int(v)] += 1 }
+        image.pixels.withUnsafeBufferPointer { px in
+            // Four interleaved counts: a plain background hits one bin again and again, and each increment
+            // would wait for the previous one to be stored.
+            var four = [Int32](repeating: 0, count: 4 * 256)
+            four.withUnsafeMutableBufferPointer { c in
+                var i = 0
+                while i + 4 <= n {
+                    c[Int(px[i])] &+= 1; c[256 + Int(px[i + 1])] &+= 1
+                    c[512 + Int(px[i + 2])] &+= 1; c[768 + Int(px[i + 3])] &+= 1
+                    i += 4
+                }
+                while i < n { c[Int(px[i])] &+= 1; i += 1 }
+            }
+            for level in 0..<256 {
+                histogram[level] = Int(four[level]) + Int(four[256 + level]) + Int(four[512 + level]) + Int(four[768 + level])
+            }
+        }
         let bg = quantile(histogram, n / 2)
         var deviation = [Int](repeating: 0, count: 256)
         for level in 0..<256 { deviation[abs(level - bg)] += histogram[level] }
@@ -108,9 +124,13 @@ public struct DigitNormalizer: Equatable, Sendable {
             let d = Double(invert ? bg - level : level - bg)
             lut[level] = Float(min(max(d / inkLevel, 0), 1))
         }
-        var s = [Float](repeating: 0, count: n)
-        image.pixels.withUnsafeBufferPointer { px in
-            for i in 0..<n { s[i] = lut[Int(px[i])] }
+        var s = [Float](unsafeUninitializedCapacity: n) { out, count in
+            image.pixels.withUnsafeBufferPointer { px in
+                lut.withUnsafeBufferPointer { lut in
+                    for i in 0..<n { out[i] = lut[Int(px[i])] }
+                }
+            }
+            count = n
         }
         let stretchedSigma = sigma / inkLevel
         let threshold = Float(min(max(cropThreshold, noiseSigmas * stretchedSigma), 0.5))
@@ -160,27 +180,38 @@ public struct DigitNormalizer: Equatable, Sendable {
         -> (x0: Int, y0: Int, x1: Int, y1: Int)?
     {
         struct Piece { var mass: Float = 0; var count = 0; var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1 }
+        // Flood fill over raw buffers with (x, y) kept on the stack: this loop visits every ink pixel and
+        // its 8 neighbours, and was the largest share of nn-predict's own time per picture.
         var label = [Int32](repeating: -1, count: w * h)
         var pieces: [Piece] = []
-        var stack: [Int] = []
-        for start in 0..<(w * h) where label[start] < 0 && s[start] > threshold {
-            let id = Int32(pieces.count)
-            var piece = Piece()
-            label[start] = id
-            stack.append(start)
-            while let p = stack.popLast() {
-                let x = p % w, y = p / w
-                piece.mass += s[p]; piece.count += 1
-                piece.x0 = min(piece.x0, x); piece.x1 = max(piece.x1, x + 1)
-                piece.y0 = min(piece.y0, y); piece.y1 = max(piece.y1, y + 1)
-                for ny in max(y - 1, 0)...min(y + 1, h - 1) {
-                    for nx in max(x - 1, 0)...min(x + 1, w - 1) {
-                        let q = ny * w + nx
-                        if label[q] < 0 && s[q] > threshold { label[q] = id; stack.append(q) }
+        var stack: [(Int32, Int32)] = []
+        s.withUnsafeMutableBufferPointer { s in
+            label.withUnsafeMutableBufferPointer { label in
+                for start in 0..<(w * h) where label[start] < 0 && s[start] > threshold {
+                    let id = Int32(pieces.count)
+                    var piece = Piece()
+                    label[start] = id
+                    stack.append((Int32(start % w), Int32(start / w)))
+                    while let (sx, sy) = stack.popLast() {
+                        let x = Int(sx), y = Int(sy)
+                        piece.mass += s[y * w + x]; piece.count += 1
+                        piece.x0 = min(piece.x0, x); piece.x1 = max(piece.x1, x + 1)
+                        piece.y0 = min(piece.y0, y); piece.y1 = max(piece.y1, y + 1)
+                        let xa = max(x - 1, 0), xb = min(x + 1, w - 1)
+                        var ny = max(y - 1, 0)
+                        while ny <= min(y + 1, h - 1) {
+                            var nx = xa
+                            while nx <= xb {
+                                let q = ny * w + nx
+                                if label[q] < 0 && s[q] > threshold { label[q] = id; stack.append((Int32(nx), Int32(ny))) }
+                                nx += 1
+                            }
+                            ny += 1
+                        }
                     }
+                    pieces.append(piece)
                 }
             }
-            pieces.append(piece)
         }
         guard !pieces.isEmpty else { return nil }
 
@@ -207,7 +238,9 @@ public struct DigitNormalizer: Equatable, Sendable {
                 box = (min(box.x0, p.x0), min(box.y0, p.y0), max(box.x1, p.x1), max(box.y1, p.y1))
             }
         }
-        for i in 0..<(w * h) where label[i] >= 0 && !keep[Int(label[i])] { s[i] = 0 }
+        if keep.contains(false) {
+            for i in 0..<(w * h) where label[i] >= 0 && !keep[Int(label[i])] { s[i] = 0 }
+        }
         return box
     }
 }

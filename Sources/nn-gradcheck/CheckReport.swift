@@ -15,7 +15,7 @@ struct CheckReport {
     var passed: Bool { results.allSatisfy { $0.verdict == .pass } }
     var checkedCoordinates: Int { results.reduce(0) { $0 + $1.checked } }
 
-    static func sci(_ x: Double) -> String { String(format: "%.2e", x) }
+    static func sci(_ x: Double) -> String { cFormat("%.2e", x) }
 
     func verdictText(_ r: TensorCheck) -> String {
         switch r.verdict {
@@ -60,7 +60,7 @@ struct CheckReport {
         for r in results where r.verdict != .pass { lines.append("\(r.name): \(verdictText(r)): \(reason(r))") }
         let worst = results.map(\.maxRelativeError).max() ?? 0
         lines.append((passed ? "PASS" : "FAIL") + ": \(results.count) tensors, \(grouped(checkedCoordinates)) coordinates, "
-            + "max relative error \(CheckReport.sci(worst)) (rtol \(CheckReport.sci(config.rtol))), " + String(format: "%.2f s", seconds))
+            + "max relative error \(CheckReport.sci(worst)) (rtol \(CheckReport.sci(config.rtol))), " + cFormat("%.2f s", seconds))
         return lines.joined(separator: "\n")
     }
 
@@ -86,7 +86,7 @@ struct CheckReport {
         let esc = xmlEscaped
         let failures = results.filter { $0.verdict != .pass }.count
         var out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-                   "<testsuites name=\"nn-gradcheck\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", seconds))\">",
+                   "<testsuites name=\"nn-gradcheck\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(cFormat("%.3f", seconds))\">",
                    "  <testsuite name=\"\(esc("gradcheck " + title))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">"]
         for r in results {
             let name = "\(esc(r.name)) [\(r.rows)x\(r.cols)]"

@@ -2,11 +2,16 @@
 // One line per input on stdout, flushed as soon as it is known; unreadable inputs get an error line on
 // stderr and do not stop the run (exit 1 at the end).
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NNCommandLine
 import NNCore
 import NNFormats
 import NNImage
+import Synchronization
 
 enum PredictFormat: String, ExpressibleByArgument, CaseIterable { case tsv, jsonl }
 
@@ -39,15 +44,15 @@ struct NNPredict: ParsableCommand {
         if images == nil && files.isEmpty { throw ToolError("no input: give PNG files, - for paths on stdin, or --images FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ToolError("- may be given once") }
         if let dir = saveNormalized {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            var st = stat()
+            guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw ToolError("\(dir): --save-normalized needs an existing directory")
             }
         }
         let modelPath = try model ?? Locations.defaultModel()
         let m = try ModelFileReader.read(modelPath)
         let predictor = Predictor(model: m, topK: topK, format: format)
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let workers = threads ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         Parallelism.threadCount = 1   // small batches: threads go to decoding instead
 
         if let images {
@@ -79,8 +84,14 @@ struct NNPredict: ParsableCommand {
             var results = [Result<[UInt8], InputFailure>](repeating: .failure(InputFailure("")), count: chunk.count)
             results.withUnsafeMutableBufferPointer { out in
                 let buffer = out
-                Parallelism.runThreads(min(workers, chunk.count)) { w in
-                    for i in stride(from: w, to: chunk.count, by: min(workers, chunk.count)) { buffer[i] = reader.load(chunk[i]) }
+                // Each worker takes the next undone picture (sizes vary 10x, so fixed shares leave a core idle).
+                let next = Atomic<Int>(0)
+                Parallelism.runThreads(min(workers, chunk.count)) { _ in
+                    while true {
+                        let i = next.add(1, ordering: .relaxed).oldValue
+                        if i >= chunk.count { break }
+                        buffer[i] = reader.load(chunk[i])
+                    }
                 }
             }
             var names: [String] = [], samples: [[UInt8]] = []
@@ -96,7 +107,7 @@ struct NNPredict: ParsableCommand {
                 }
             }
             if !samples.isEmpty { predictor.emit(names: names, samples: samples) }
-            chunkSize = min(chunkSize * 2, 64)
+            chunkSize = min(chunkSize * 2, 256)
         }
         if failures > 0 { throw ExitCode(1) }
     }
@@ -120,7 +131,7 @@ struct PathSource {
         while out.count < n {
             if readingStdin {
                 guard let line = readLine() else { readingStdin = false; continue }
-                let path = line.trimmingCharacters(in: .whitespaces)
+                let path = String(line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
                 if !path.isEmpty { out.append(path) }
                 continue
             }
@@ -161,8 +172,9 @@ struct PNGInputs: Sendable {
             input = image
         }
         if let dir = saveDirectory {
-            let base = (path as NSString).lastPathComponent
-            let name = (base as NSString).deletingPathExtension + ".normalized.png"
+            let base = path.split(separator: "/").last.map(String.init) ?? path
+            let stem = base.lastIndex(of: ".").map { $0 == base.startIndex ? base : String(base[..<$0]) } ?? base
+            let name = stem + ".normalized.png"
             do { try writeFileAtomically(try encodePNG(input), to: dir + "/" + name) } catch {
                 return .failure(InputFailure("cannot save the normalised image: \(error)"))
             }
@@ -206,9 +218,9 @@ struct Predictor {
             switch format {
             case .tsv:
                 if model.encoding.isRegression {
-                    out += "\(name)\t\(String(format: "%.6g", top[0].1))\n"
+                    out += "\(name)\t\(cFormat("%.6g", top[0].1))\n"
                 } else {
-                    out += name + top.map { "\t\(label($0.0))\t\(String(format: "%.4f", $0.1))" }.joined() + "\n"
+                    out += name + top.map { "\t\(label($0.0))\t\(cFormat("%.4f", $0.1))" }.joined() + "\n"
                 }
             case .jsonl:
                 if model.encoding.isRegression {

@@ -133,7 +133,7 @@ enum EpochLine {
         if let a = s.trainAccuracy { parts.append("train \(percent(a))") }
         if let v = s.validation { parts.append("val " + summary(v)) }
         if let t = s.test { parts.append("test " + summary(t)) }
-        parts.append(String(format: "%.2f s", s.seconds))
+        parts.append(cFormat("%.2f s", s.seconds))
         parts.append("\(grouped(Int(s.samplesPerSecond))) samples/s")
         return parts.joined(separator: "  ")
     }
