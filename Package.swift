@@ -27,7 +27,9 @@ let package = Package(
         // File formats: IDX (gzipped or raw) and the model file.
         .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
-        .target(name: "NNImage", dependencies: ["CPNG", "CZlib"]),
+        // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
+        .target(name: "CPNGReader", dependencies: ["CPNG"]),
+        .target(name: "NNImage", dependencies: ["CPNGReader", "CZlib"]),
         // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
         .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.

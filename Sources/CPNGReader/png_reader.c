@@ -1,0 +1,187 @@
+// png_reader.c: see nn_png.h. libpng decodes (inflate, unfilter, de-interlace, palette index unpacking,
+// low bit depths to 8); the conversion to gray with alpha over white is done here, per row, in integers.
+#include "nn_png.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Lives on the heap: after a longjmp, locals of the function that called setjmp and changed since are
+// indeterminate in C, but heap memory is not.
+typedef struct {
+    const uint8_t *data;
+    size_t size, offset;
+    nn_png_gray *out;
+    uint8_t *rows;           // libpng's decoded rows (one row, or the whole image when interlaced)
+    uint8_t **row_pointers;  // interlaced only
+} reader_state;
+
+static void read_bytes(png_structp png, png_bytep dst, size_t n) {
+    reader_state *s = png_get_io_ptr(png);
+    if (n > s->size - s->offset) png_error(png, "Read Error: file truncated");
+    memcpy(dst, s->data + s->offset, n);
+    s->offset += n;
+}
+
+static void on_error(png_structp png, png_const_charp message) {
+    reader_state *s = png_get_error_ptr(png);
+    strncpy(s->out->message, message ? message : "unknown libpng error", sizeof s->out->message - 1);
+    s->out->message[sizeof s->out->message - 1] = 0;
+    png_longjmp(png, 1);
+}
+
+static void on_warning(png_structp png, png_const_charp message) { (void)png; (void)message; }
+
+// Rec. 601 luma in fixed point (weights sum to 65536), any sample width.
+static inline uint32_t luma(uint32_t r, uint32_t g, uint32_t b) {
+    return (19595 * r + 38470 * g + 7471 * b + 32768) >> 16;
+}
+
+// 8-bit: y*a + white*(1-a), rounded.
+static inline uint8_t over_white8(uint32_t y, uint32_t a) {
+    return (uint8_t)((y * a + 255 * (255 - a) + 127) / 255);
+}
+
+// 16-bit: y*a + white*(1-a) at 16 bits, then to 8 bits, each rounded.
+static inline uint8_t over_white16(uint32_t y, uint32_t a) {
+    uint64_t v = ((uint64_t)y * a + 65535ull * (65535 - a) + 32767) / 65535;
+    return (uint8_t)((v * 255 + 32767) / 65535);
+}
+
+static inline uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+
+// One decoded row (after libpng's transforms) to gray.
+static void convert_row(const uint8_t *src, uint8_t *dst, uint32_t width, int channels, int wide,
+                        const uint8_t *palette_gray) {
+    if (palette_gray) {
+        for (uint32_t x = 0; x < width; x++) dst[x] = palette_gray[src[x]];
+        return;
+    }
+    if (!wide) {
+        switch (channels) {
+        case 1: memcpy(dst, src, width); break;
+        case 2: for (uint32_t x = 0; x < width; x++) dst[x] = over_white8(src[2 * x], src[2 * x + 1]); break;
+        case 3: for (uint32_t x = 0; x < width; x++) dst[x] = (uint8_t)luma(src[3 * x], src[3 * x + 1], src[3 * x + 2]); break;
+        default:
+            for (uint32_t x = 0; x < width; x++) {
+                const uint8_t *p = src + 4 * x;
+                dst[x] = over_white8(luma(p[0], p[1], p[2]), p[3]);
+            }
+        }
+        return;
+    }
+    switch (channels) {
+    case 1: for (uint32_t x = 0; x < width; x++) dst[x] = (uint8_t)((be16(src + 2 * x) * 255 + 32767) / 65535); break;
+    case 2: for (uint32_t x = 0; x < width; x++) dst[x] = over_white16(be16(src + 4 * x), be16(src + 4 * x + 2)); break;
+    case 3:
+        for (uint32_t x = 0; x < width; x++) {
+            const uint8_t *p = src + 6 * x;
+            dst[x] = (uint8_t)((luma(be16(p), be16(p + 2), be16(p + 4)) * 255 + 32767) / 65535);
+        }
+        break;
+    default:
+        for (uint32_t x = 0; x < width; x++) {
+            const uint8_t *p = src + 8 * x;
+            dst[x] = over_white16(luma(be16(p), be16(p + 2), be16(p + 4)), be16(p + 6));
+        }
+    }
+}
+
+// The parts that may longjmp. Everything they allocate is reachable from the arguments, so the caller
+// can free it whichever way they end.
+static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_state *s) {
+    nn_png_gray *out = s->out;
+    png_read_info(png, info);
+    png_uint_32 width, height;
+    int depth, type, interlace;
+    png_get_IHDR(png, info, &width, &height, &depth, &type, &interlace, NULL, NULL);
+    out->width = width;
+    out->height = height;
+    if (width == 0 || height == 0 || (uint64_t)width * height > max_pixels) return NN_PNG_SIZE;
+
+    // Palette: indices one per byte, mapped through a 256-entry gray table (alpha already composited).
+    // Out-of-range indices read as opaque black, as libpng's own palette expansion does.
+    uint8_t palette_gray[256];
+    int use_palette = type == PNG_COLOR_TYPE_PALETTE;
+    if (use_palette) {
+        png_colorp palette = NULL;
+        int count = 0;
+        png_bytep trans = NULL;
+        int trans_count = 0;
+        png_get_PLTE(png, info, &palette, &count);
+        if (png_get_valid(png, info, PNG_INFO_tRNS)) png_get_tRNS(png, info, &trans, &trans_count, NULL);
+        for (int i = 0; i < 256; i++) {
+            uint32_t y = i < count ? luma(palette[i].red, palette[i].green, palette[i].blue) : 0;
+            uint32_t a = i < trans_count ? trans[i] : 255;
+            palette_gray[i] = over_white8(y, a);
+        }
+        if (depth < 8) png_set_packing(png);
+    } else {
+        if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+        if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    }
+    int passes = png_set_interlace_handling(png);
+    (void)passes;
+    png_read_update_info(png, info);
+
+    int channels = png_get_channels(png, info);
+    int wide = png_get_bit_depth(png, info) == 16;
+    size_t row_bytes = png_get_rowbytes(png, info);
+    uint8_t *pixels = malloc((size_t)width * height);
+    if (!pixels) png_error(png, "out of memory");
+    out->pixels = pixels;
+
+    if (interlace == PNG_INTERLACE_NONE) {
+        // Row by row: one row of decoded samples at a time, converted as it arrives.
+        s->rows = malloc(row_bytes);
+        if (!s->rows) png_error(png, "out of memory");
+        for (png_uint_32 y = 0; y < height; y++) {
+            png_read_row(png, s->rows, NULL);
+            convert_row(s->rows, pixels + (size_t)y * width, width, channels, wide, use_palette ? palette_gray : NULL);
+        }
+    } else {
+        // Adam7 needs the whole image in libpng's layout before any row is complete.
+        s->rows = malloc(row_bytes * height);
+        s->row_pointers = malloc(sizeof(uint8_t *) * height);
+        if (!s->rows || !s->row_pointers) png_error(png, "out of memory");
+        for (png_uint_32 y = 0; y < height; y++) s->row_pointers[y] = s->rows + row_bytes * y;
+        png_read_image(png, s->row_pointers);
+        for (png_uint_32 y = 0; y < height; y++)
+            convert_row(s->row_pointers[y], pixels + (size_t)y * width, width, channels, wide, use_palette ? palette_gray : NULL);
+    }
+    return NN_PNG_OK;
+}
+
+int nn_png_read_gray(const uint8_t *data, size_t size, uint64_t max_pixels, nn_png_gray *out) {
+    memset(out, 0, sizeof *out);
+    reader_state *state = calloc(1, sizeof *state);
+    if (!state) {
+        strcpy(out->message, "out of memory");
+        return NN_PNG_CORRUPT;
+    }
+    state->data = data;
+    state->size = size;
+    state->out = out;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, state, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    volatile int status = NN_PNG_CORRUPT;
+    if (!png || !info) {
+        strcpy(out->message, "out of memory");
+    } else if (setjmp(png_jmpbuf(png)) == 0) {
+        png_set_read_fn(png, state, read_bytes);
+        // Chunk CRCs still catch corrupt image data; the zlib stream's own Adler-32 is then redundant
+        // and costs ~4% of decoding.
+        png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+        status = decode(png, info, max_pixels, state);
+    }
+    if (png) png_destroy_read_struct(&png, info ? &info : NULL, NULL);
+    free(state->rows);
+    free(state->row_pointers);
+    free(state);
+    if (status != NN_PNG_OK) {
+        free(out->pixels);
+        out->pixels = NULL;
+    }
+    return status;
+}
