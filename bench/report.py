@@ -132,16 +132,18 @@ p1, pb = load("png_one.proc.json"), load("png_batch.proc.json")
 a = get(p1, "wall_s", "median")
 rows.append((f"one PNG, whole process, median of {get(p1, 'repeats') or 'n/a'} (ms)", fmt(None if a is None else 1000 * a, ".1f"),
              "—", "", "<= 20 ms", verdict(None if a is None else a * 1000 <= 20)))
-nfiles = None
-try:
-    with open(os.path.join(D, "photo_paths.txt")) as f:
-        nfiles = sum(1 for l in f if l.strip())
-except OSError:
-    pass
-b = get(pb, "wall_s", "median")
-rate = None if b is None or not nfiles else nfiles / b
-rows.append((f"{fmt(nfiles, ',')} PNGs (100-400 px) in one nn-predict run (images/s)", fmt(rate), "—", "", ">= 1,000/s",
-             verdict(None if rate is None else rate >= 1000)))
+for tag, what in (("", "every PNG kind, 27% 16-bit"), ("8", "bit depths 1-8")):
+    nfiles = None
+    try:
+        with open(os.path.join(D, f"photo{tag}_paths.txt")) as f:
+            nfiles = sum(1 for l in f if l.strip())
+    except OSError:
+        pass
+    pbt = load(f"png_batch{tag}.proc.json")
+    b = get(pbt, "wall_s", "median")
+    rate = None if b is None or not nfiles else nfiles / b
+    rows.append((f"{fmt(nfiles, ',')} PNGs (100-400 px; {what}) in one nn-predict run (images/s)", fmt(rate), "—", "",
+                 ">= 1,000/s", verdict(None if rate is None else rate >= 1000)))
 
 print("| figure | nn-toolkit | reference | nn-toolkit faster by | target | |")
 print("|---|---|---|---|---|---|")
@@ -182,8 +184,13 @@ if ng:
 if p1:
     print(f"\nOne PNG: wall times {fmt(1000 * p1['wall_s']['min'], '.1f')}–{fmt(1000 * p1['wall_s']['max'], '.1f')} ms, "
           f"peak RSS {p1['maxrss_mb']:.0f} MB.")
-if pb:
-    print(f"1,000 PNGs: wall times {pb['wall_s_all']} s, peak RSS {pb['maxrss_mb']:.0f} MB.")
+for tag, name in (("", "every kind"), ("8", "bit depths 1-8")):
+    pbt, st = load(f"png_batch{tag}.proc.json"), load(f"png_stages{tag}.json")
+    if pbt:
+        print(f"1,000 PNGs ({name}): wall times {pbt['wall_s_all']} s, peak RSS {pbt['maxrss_mb']:.0f} MB.")
+    if st:
+        print(f"  per image on one thread (nn-bench png-stages, mean {st['mean_pixels']:,} px): read {st['read_ms_per_image']:.3f} ms, "
+              f"libpng decode to gray {st['decode_ms_per_image']:.3f} ms, normalise {st['normalize_ms_per_image']:.3f} ms.")
 try:
     with open(os.path.join(D, "machine.txt")) as f:
         print("\n```\n" + f.read().strip() + "\n```")

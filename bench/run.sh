@@ -108,22 +108,37 @@ if want gradcheck; then
 fi
 
 # ---- 3. PNG: one file, whole process; 1,000 photo-like files in one process -----------------------
+# Two sets of 1,000 renders of t10k digits (100-400 px canvases): "photos" draws every colour type, bit
+# depth (1-16) and interlace mode uniformly, so 27% are 16-bit; "photos8" the same without 16-bit files
+# (phones, scanners and drawing apps write 8-bit). png-stages times decoding and normalising alone.
 if want png; then
-  PHOTOS=$OUT/photos
-  if [ ! -f "$PHOTOS/labels.tsv" ]; then
-    log "rendering 1,000 photo-like PNGs into $PHOTOS"
-    "$BIN/nn-bench" render-photos --out "$PHOTOS" --count 1000 --max-canvas 400 2> "$OUT/render.err" || fail "render-photos (see $OUT/render.err)"
-  fi
-  if [ -f "$PHOTOS/labels.tsv" ]; then
-    cut -f1 "$PHOTOS/labels.tsv" > "$OUT/photo_paths.txt"
+  for SET in photos photos8; do
+    PHOTOS=$OUT/$SET
+    DEPTH=$([ "$SET" = photos ] && echo 16 || echo 8)
+    if [ ! -f "$PHOTOS/labels.tsv" ]; then
+      log "rendering 1,000 photo-like PNGs (bit depths up to $DEPTH) into $PHOTOS"
+      "$BIN/nn-bench" render-photos --out "$PHOTOS" --count 1000 --max-canvas 400 --max-bit-depth "$DEPTH" \
+        2> "$OUT/render_$SET.err" || fail "render-photos (see $OUT/render_$SET.err)"
+    fi
+  done
+  if [ -f "$OUT/photos/labels.tsv" ]; then
+    cut -f1 "$OUT/photos/labels.tsv" > "$OUT/photo_paths.txt"
     ONE=$(head -1 "$OUT/photo_paths.txt")
     log "png_one: $PNG_RUNS runs of nn-predict $ONE"
     $TIME --repeats "$PNG_RUNS" --warmup 2 --gate "$GATE" --gate-once --stdout "$OUT/png_one.out" --stderr "$OUT/png_one.err" -- \
       "$BIN/nn-predict" "$ONE" > "$OUT/png_one.proc.json" || fail "nn-predict one PNG (see $OUT/png_one.err)"
-    log "png_batch: nn-predict - < 1,000 paths (x3)"
-    $TIME --repeats 3 --warmup 1 --gate "$GATE" --stdin "$OUT/photo_paths.txt" --stdout "$OUT/png_batch.out" --stderr "$OUT/png_batch.err" -- \
-      "$BIN/nn-predict" - > "$OUT/png_batch.proc.json" || fail "nn-predict 1,000 PNGs (see $OUT/png_batch.err)"
   fi
+  for SET in photos photos8; do
+    [ -f "$OUT/$SET/labels.tsv" ] || continue
+    TAG=$([ "$SET" = photos ] && echo "" || echo "8")
+    cut -f1 "$OUT/$SET/labels.tsv" > "$OUT/photo${TAG}_paths.txt"
+    log "png_batch$TAG: nn-predict - < 1,000 paths of $SET (x3)"
+    $TIME --repeats 3 --warmup 1 --gate "$GATE" --stdin "$OUT/photo${TAG}_paths.txt" --stdout "$OUT/png_batch$TAG.out" \
+      --stderr "$OUT/png_batch$TAG.err" -- "$BIN/nn-predict" - > "$OUT/png_batch$TAG.proc.json" || fail "nn-predict 1,000 PNGs (see $OUT/png_batch$TAG.err)"
+    log "png_stages$TAG: nn-bench png-stages over $SET"
+    "$BIN/nn-bench" png-stages --paths "$OUT/photo${TAG}_paths.txt" > "$OUT/png_stages$TAG.json" 2> "$OUT/png_stages$TAG.err" \
+      || fail "png-stages (see $OUT/png_stages$TAG.err)"
+  done
 fi
 
 # ---- 4. where the time goes: perf profiles of the training loop (after the timings, not during them) -

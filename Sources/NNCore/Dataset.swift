@@ -49,18 +49,18 @@ public struct InputScaling: Equatable, Sendable {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func batch<T: NNFloat>(_ data: Dataset, _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Matrix<T> {
-        let d = data.featureCount
-        var x = Matrix<T>(rows: indices.count, cols: d)
+        let d = data.featureCount, rows = indices.count
         let s = T(scale), o = T(offset)
-        data.features.withUnsafeBufferPointer { f in
-            x.storage.withUnsafeMutableBufferPointer { x in
+        let storage = [T](unsafeUninitializedCapacity: rows * d) { x, count in
+            data.features.withUnsafeBufferPointer { f in
                 for (r, i) in indices.enumerated() {
                     let src = f.baseAddress! + i * d, dst = x.baseAddress! + r * d
                     for j in 0..<d { dst[j] = T(src[j]) * s + o }
                 }
             }
+            count = rows * d
         }
-        return x
+        return Matrix(rows: rows, cols: d, storage: storage)
     }
 }
 

@@ -1,5 +1,5 @@
 // Matrix.swift: the one tensor type. Row-major [rows, cols]; a batch of samples is one row per sample.
-import Dispatch
+import CKernels
 import Synchronization
 
 /// A dense row-major matrix of `Scalar`. Batches are `[batch, features]`.
@@ -70,13 +70,20 @@ public enum Parallelism {
         set { count.store(newValue, ordering: .relaxed) }
     }
 
-    /// Runs `body(i)` for i in 0..<n, on up to `threadCount` threads.
+    /// Runs `body(i)` for i in 0..<n, on up to `threadCount` threads: the calling thread and persistent
+    /// workers that stay awake between the products of a training step (CKernels/pool.c).
     public static func run(_ n: Int, _ body: (Int) -> Void) {
-        if n <= 1 || threadCount <= 1 {
+        let threads = threadCount
+        if n <= 1 || threads <= 1 {
             for i in 0..<n { body(i) }
-        } else {
-            withoutActuallyEscaping(body) { body in
-                DispatchQueue.concurrentPerform(iterations: n, execute: body)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var task = body
+            withUnsafeMutablePointer(to: &task) { context in
+                nn_parallel_run(n, threads, { context, i in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+                }, context)
             }
         }
     }
@@ -110,8 +117,11 @@ public func gemm<T: NNFloat>(
                                  a: pa, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc, ldc: ldc)
                     return
                 }
+                // Block boundaries on multiples of 6, the micro-kernel's tile height, so that only the last
+                // block has a partial tile (100 rows: 48 + 52, not 50 + 50 with two partial tiles).
+                func boundary(_ b: Int) -> Int { b == blocks ? m : min(m, (m * b / blocks + 3) / 6 * 6) }
                 Parallelism.run(blocks) { blk in
-                    let r0 = m * blk / blocks, r1 = m * (blk + 1) / blocks
+                    let r0 = boundary(blk), r1 = boundary(blk + 1)
                     if r1 == r0 { return }
                     // Row block of op(A): rows r0..<r1 (or columns when A is transposed).
                     let aOff = transposeA ? r0 : r0 * lda

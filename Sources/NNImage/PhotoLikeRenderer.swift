@@ -56,6 +56,8 @@ public struct PhotoLikeRenderer: Sendable {
     public var maxCanvas: Int = 400
     /// Fraction of renderings on a transparent background (alpha 0 paper, opaque ink).
     public var transparentFraction: Double = 0.2
+    /// Deepest bit depth chosen (16: every kind; 8: what phones, scanners and drawing apps write).
+    public var maxBitDepth: Int = 16
 
     public init() {}
 
@@ -76,7 +78,7 @@ public struct PhotoLikeRenderer: Sendable {
 
         let transparent = rng.unit() < transparentFraction
         let kinds: [PNGEncoder.ColorType] = transparent ? [.grayAlpha, .rgba, .palette] : PNGEncoder.ColorType.allCases
-        let combos = kinds.flatMap { t in t.legalBitDepths.map { (t, $0) } }
+        let combos = kinds.flatMap { t in t.legalBitDepths.filter { $0 <= maxBitDepth }.map { (t, $0) } }
         let (colorType, bitDepth) = combos[rng.int(0...(combos.count - 1))]
         let interlaced = rng.unit() < 0.5
         let coloured = colorType == .rgb || colorType == .rgba || colorType == .palette

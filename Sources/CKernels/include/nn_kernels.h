@@ -29,6 +29,13 @@ int nn_cpu_has_avx2_fma(void);
 /// Forces the portable path (for tests and benchmarks): 1 = portable only, 0 = auto.
 void nn_kernels_force_portable(int on);
 
+typedef void (*nn_task_fn)(void *context, long index);
+
+/// Runs fn(context, i) for every i in 0..<count, on the calling thread and up to threads-1 persistent
+/// worker threads (pool.c); returns when all are done. Serial when the pool is busy (nested or concurrent
+/// calls), so tasks must not depend on running in parallel.
+void nn_parallel_run(long count, long threads, nn_task_fn fn, void *context);
+
 #ifdef __cplusplus
 }
 #endif
