@@ -118,32 +118,24 @@ public struct DigitNormalizer: Equatable, Sendable {
         let inkLevel = Double(max(quantile(strong, strongCount / 2), 1))
         if inkLevel < 2 * noise && inkLevel < 24 { return blank }  // no ink clearly above the noise
 
-        // 4. Stretch: background 0, ink 1.
+        // 4. Stretch: background 0, ink 1 (a table over the 256 levels, applied to pixels as they are used).
         var lut = [Float](repeating: 0, count: 256)
         for level in 0..<256 {
             let d = Double(invert ? bg - level : level - bg)
             lut[level] = Float(min(max(d / inkLevel, 0), 1))
         }
-        var s = [Float](unsafeUninitializedCapacity: n) { out, count in
-            image.pixels.withUnsafeBufferPointer { px in
-                lut.withUnsafeBufferPointer { lut in
-                    for i in 0..<n { out[i] = lut[Int(px[i])] }
-                }
-            }
-            count = n
-        }
         let stretchedSigma = sigma / inkLevel
         let threshold = Float(min(max(cropThreshold, noiseSigmas * stretchedSigma), 0.5))
 
         // 5. Crop: connected pieces of the mask; keep the heaviest and those near it; zero the rest.
-        guard let crop = cropBox(&s, width: w, height: h, threshold: threshold) else { return blank }
+        guard let crop = cropBox(image.pixels, lut: lut, width: w, height: h, threshold: threshold) else { return blank }
 
         // 6. Scale the box to fit box x box, keeping the aspect ratio.
         let bw = crop.x1 - crop.x0, bh = crop.y1 - crop.y0
         let factor = Double(box) / Double(max(bw, bh))
         let ow = max(1, min(box, Int((Double(bw) * factor).rounded())))
         let oh = max(1, min(box, Int((Double(bh) * factor).rounded())))
-        var patch = resample(s, width: w, x0: crop.x0, y0: crop.y0, bw: bw, bh: bh, ow: ow, oh: oh)
+        var patch = resample(crop.region, width: bw, x0: 0, y0: 0, bw: bw, bh: bh, ow: ow, oh: oh)
 
         // 7. Residual noise after resampling (area averaging divides it by the reduction factor): floor it.
         let residual = measuredSigma / inkLevel * min(1, factor)
@@ -173,43 +165,64 @@ public struct DigitNormalizer: Equatable, Sendable {
         return out
     }
 
-    /// Labels 8-connected pieces of `s > threshold`, keeps the main piece (the heaviest one that is not
-    /// a line along the picture's edge) and the pieces near it, zeroes everything in the other pieces, and
-    /// returns the kept pieces' bounding box (x1, y1 exclusive). Nil when there is no ink.
-    private func cropBox(_ s: inout [Float], width w: Int, height h: Int, threshold: Float)
-        -> (x0: Int, y0: Int, x1: Int, y1: Int)?
+    /// Finds the 8-connected pieces of `lut[pixel] > threshold`, keeps the main piece (the heaviest one
+    /// that is not a line along the picture's edge) and the pieces near it, and returns the kept pieces'
+    /// bounding box (x1, y1 exclusive) with the stretched values inside it, pixels of dropped pieces
+    /// zeroed. Nil when there is no ink.
+    ///
+    /// Works on the bytes: a mask of unvisited ink (cleared as the fill visits it) replaces a label image,
+    /// and only the box is ever turned into floats. A piece's mass is summed in fill order.
+    private func cropBox(_ pixels: [UInt8], lut: [Float], width w: Int, height h: Int, threshold: Float)
+        -> (x0: Int, y0: Int, x1: Int, y1: Int, region: [Float])?
     {
-        struct Piece { var mass: Float = 0; var count = 0; var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1 }
-        // Flood fill over raw buffers with (x, y) kept on the stack: this loop visits every ink pixel and
-        // its 8 neighbours, and was the largest share of nn-predict's own time per picture.
-        var label = [Int32](repeating: -1, count: w * h)
+        struct Piece { var mass: Float = 0; var count = 0; var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1; var first = 0 }
+        let n = w * h
+        var isInk = [UInt8](repeating: 0, count: 256)
+        for level in 0..<256 where lut[level] > threshold { isInk[level] = 1 }
         var pieces: [Piece] = []
+        var members: [Int32] = []  // every ink pixel, piece by piece (pieces[i].first ..< pieces[i + 1].first)
         var stack: [(Int32, Int32)] = []
-        s.withUnsafeMutableBufferPointer { s in
-            label.withUnsafeMutableBufferPointer { label in
-                for start in 0..<(w * h) where label[start] < 0 && s[start] > threshold {
-                    let id = Int32(pieces.count)
-                    var piece = Piece()
-                    label[start] = id
-                    stack.append((Int32(start % w), Int32(start / w)))
-                    while let (sx, sy) = stack.popLast() {
-                        let x = Int(sx), y = Int(sy)
-                        piece.mass += s[y * w + x]; piece.count += 1
-                        piece.x0 = min(piece.x0, x); piece.x1 = max(piece.x1, x + 1)
-                        piece.y0 = min(piece.y0, y); piece.y1 = max(piece.y1, y + 1)
-                        let xa = max(x - 1, 0), xb = min(x + 1, w - 1)
-                        var ny = max(y - 1, 0)
-                        while ny <= min(y + 1, h - 1) {
-                            var nx = xa
-                            while nx <= xb {
-                                let q = ny * w + nx
-                                if label[q] < 0 && s[q] > threshold { label[q] = id; stack.append((Int32(nx), Int32(ny))) }
-                                nx += 1
-                            }
-                            ny += 1
+        pixels.withUnsafeBufferPointer { px in
+            lut.withUnsafeBufferPointer { lut in
+                var mask = [UInt8](unsafeUninitializedCapacity: n + 8) { m, count in
+                    isInk.withUnsafeBufferPointer { ink in for i in 0..<n { m[i] = ink[Int(px[i])] } }
+                    for i in n..<(n + 8) { m[i] = 0 }
+                    count = n + 8
+                }
+                mask.withUnsafeMutableBufferPointer { m in
+                    var start = 0
+                    while start < n {
+                        // Eight pixels at a time through the background.
+                        if m.baseAddress!.advanced(by: start).withMemoryRebound(to: UInt8.self, capacity: 8, { UnsafeRawPointer($0).loadUnaligned(as: UInt64.self) }) == 0 {
+                            start += 8
+                            continue
                         }
+                        if m[start] == 0 { start += 1; continue }
+                        var piece = Piece()
+                        piece.first = members.count
+                        m[start] = 0
+                        stack.append((Int32(start % w), Int32(start / w)))
+                        while let (sx, sy) = stack.popLast() {
+                            let x = Int(sx), y = Int(sy), p = y * w + x
+                            members.append(Int32(p))
+                            piece.mass += lut[Int(px[p])]; piece.count += 1
+                            piece.x0 = min(piece.x0, x); piece.x1 = max(piece.x1, x + 1)
+                            piece.y0 = min(piece.y0, y); piece.y1 = max(piece.y1, y + 1)
+                            let xa = max(x - 1, 0), xb = min(x + 1, w - 1)
+                            var ny = max(y - 1, 0)
+                            while ny <= min(y + 1, h - 1) {
+                                var nx = xa
+                                while nx <= xb {
+                                    let q = ny * w + nx
+                                    if m[q] != 0 { m[q] = 0; stack.append((Int32(nx), Int32(ny))) }
+                                    nx += 1
+                                }
+                                ny += 1
+                            }
+                        }
+                        pieces.append(piece)
+                        start += 1
                     }
-                    pieces.append(piece)
                 }
             }
         }
@@ -238,10 +251,28 @@ public struct DigitNormalizer: Equatable, Sendable {
                 box = (min(box.x0, p.x0), min(box.y0, p.y0), max(box.x1, p.x1), max(box.y1, p.y1))
             }
         }
-        if keep.contains(false) {
-            for i in 0..<(w * h) where label[i] >= 0 && !keep[Int(label[i])] { s[i] = 0 }
+
+        // The box in floats; then the pixels of dropped pieces that fall inside it, zeroed.
+        let bw = box.x1 - box.x0, bh = box.y1 - box.y0
+        var region = [Float](unsafeUninitializedCapacity: bw * bh) { r, count in
+            pixels.withUnsafeBufferPointer { px in
+                lut.withUnsafeBufferPointer { lut in
+                    for y in 0..<bh {
+                        let row = (box.y0 + y) * w + box.x0
+                        for x in 0..<bw { r[y * bw + x] = lut[Int(px[row + x])] }
+                    }
+                }
+            }
+            count = bw * bh
         }
-        return box
+        for i in pieces.indices where !keep[i] {
+            let end = i + 1 < pieces.count ? pieces[i + 1].first : members.count
+            for k in pieces[i].first..<end {
+                let p = Int(members[k]), x = p % w - box.x0, y = p / w - box.y0
+                if x >= 0 && x < bw && y >= 0 && y < bh { region[y * bw + x] = 0 }
+            }
+        }
+        return (box.x0, box.y0, box.x1, box.y1, region)
     }
 }
 
