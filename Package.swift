@@ -39,10 +39,12 @@ let package = Package(
         ]),
         .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport"]),
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage"]),
-        // nn-predict links the Swift runtime statically: one PNG is a whole process, and resolving the
-        // runtime's shared libraries was ~3 ms of its ~19 ms (bench/RESULTS.md).
+        // nn-predict links the Swift runtime statically in release builds: one PNG is a whole process, and
+        // resolving the runtime's shared libraries was ~3 ms of its ~19 ms (bench/RESULTS.md). Debug builds
+        // (and with them the sanitizer runs) link it dynamically: the sanitizers' runtimes need that.
         .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"],
-                          linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"], .when(platforms: [.linux]))]),
+                          linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"],
+                                                        .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),
         // Benchmarks and test-data generation (not installed for users).
         .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),

@@ -76,6 +76,8 @@ def category(frames):
         return "memset / memmove (new zeroed matrices, array copies)"
     if re.search(r"malloc|free|_int_|swift_(allocObject|release|retain|dealloc|bridgeObject)|Storage|Metadata|getCache|swift_once", n):
         return "allocation / ARC / runtime"
+    if n in ("worker", "nn_parallel_run"):
+        return "threads idle: the worker spinning while the main thread runs serial code, the caller waiting for the other block"
     if "dispatch" in n or "futex" in n or dso.startswith("libdispatch"):
         return "threading (libdispatch, futex)"
     if dso.startswith("[kernel"):

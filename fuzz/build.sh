@@ -23,17 +23,29 @@ SAN="-sanitize=fuzzer,address"
 SWIFTC="swiftc -use-ld=lld -O -g -swift-version 5 -parse-as-library $SAN -I $OUT"
 CMODS="-Xcc -fmodule-map-file=$ROOT/Sources/CZlib/module.modulemap -I $ROOT/Sources/CZlib
        -Xcc -fmodule-map-file=$ROOT/Sources/CPNG/module.modulemap -I $ROOT/Sources/CPNG
-       -Xcc -fmodule-map-file=$OUT/CKernels.modulemap -I $ROOT/Sources/CKernels/include"
+       -Xcc -fmodule-map-file=$OUT/CKernels.modulemap -I $ROOT/Sources/CKernels/include
+       -Xcc -fmodule-map-file=$OUT/CPNGReader.modulemap -I $ROOT/Sources/CPNGReader/include"
 
-# CKernels has no module map of its own (SwiftPM writes one); this is the same.
+# The C targets have no module maps of their own (SwiftPM writes them); these are the same.
 cat > "$OUT/CKernels.modulemap" <<MAP
 module CKernels {
     header "$ROOT/Sources/CKernels/include/nn_kernels.h"
     export *
 }
 MAP
-[ "$OUT/gemm.o" -nt Sources/CKernels/gemm.c ] ||
-    clang -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CKernels/include -c Sources/CKernels/gemm.c -o "$OUT/gemm.o"
+cat > "$OUT/CPNGReader.modulemap" <<MAP
+module CPNGReader {
+    header "$ROOT/Sources/CPNGReader/include/nn_png.h"
+    export *
+}
+MAP
+# The C sources are instrumented too: the PNG target gets coverage feedback from our libpng driver.
+for c in CKernels/gemm CKernels/pool CPNGReader/png_reader; do
+    o="$OUT/$(basename $c).o"
+    [ "$o" -nt "Sources/$c.c" ] ||
+        clang -O1 -g -fsanitize=fuzzer-no-link,address -I "Sources/$(dirname $c)/include" $(pkg-config --cflags libpng16) \
+            -c "Sources/$c.c" -o "$o"
+done
 
 # One object and one .swiftmodule per library module, in dependency order; rebuilt when a source (or
 # the module it depends on) is newer than the object.
@@ -47,14 +59,15 @@ module() {  # name, "dependencies", sources...
     $SWIFTC $CMODS -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
         -o "$OUT/$name.o" "$@"
 }
-module NNCore "gemm" Sources/NNCore/*.swift
+module NNCore "gemm pool" Sources/NNCore/*.swift
 module NNFormats "NNCore" Sources/NNFormats/*.swift
-module NNImage "" Sources/NNImage/*.swift
+module NNImage "png_reader" Sources/NNImage/*.swift
 
 for t in ${*:-model idx png}; do
     case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; esac
     echo "build.sh: fuzz-$t" >&2
     $SWIFTC $CMODS -module-name "Fuzz_$t" "fuzz/targets/$src.swift" \
-        "$OUT/NNCore.o" "$OUT/NNFormats.o" "$OUT/NNImage.o" "$OUT/gemm.o" -lz -lpng16 -o "$OUT/fuzz-$t"
+        "$OUT/NNCore.o" "$OUT/NNFormats.o" "$OUT/NNImage.o" "$OUT/gemm.o" "$OUT/pool.o" "$OUT/png_reader.o" \
+        -lz -lpng16 -o "$OUT/fuzz-$t"
 done
 ls -l "$OUT"/fuzz-*
