@@ -10,7 +10,10 @@
 //
 // Tasks are claimed from `ticket`, which holds the job's generation (high 32 bits) and the next task index
 // (low 32 bits) in one atomic: a worker that arrives late, after its job is finished, cannot claim a task
-// of the next job, because the compare-and-swap checks the generation along with the index.
+// of the next job, because the compare-and-swap checks the generation along with the index. While a job
+// is being set up its ticket is CLOSED: otherwise a late worker that read the new job's count but still
+// held the old, exhausted ticket could claim index `old count` of the new job before it was published
+// (ParallelismTests.backToBackJobs caught exactly that).
 #include "nn_kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +27,7 @@
 #endif
 
 enum { MAX_WORKERS = 63 };
+static const uint32_t CLOSED = UINT32_MAX;  // ticket index while the job's fields are being written
 // How long an idle worker keeps spinning before it sleeps.
 static const long spin_ns = 200000;
 
@@ -51,6 +55,7 @@ static void run_tasks(uint32_t generation) {
     for (;;) {
         uint64_t v = atomic_load(&pool.ticket);
         if ((uint32_t)(v >> 32) != generation) return;
+        if ((uint32_t)v == CLOSED) { CPU_RELAX(); continue; }  // being set up: a few stores away
         long n = atomic_load_explicit(&pool.count, memory_order_relaxed);
         nn_task_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
         void *context = atomic_load_explicit(&pool.context, memory_order_relaxed);
@@ -88,7 +93,7 @@ static void *worker(void *arg) {
 
 void nn_parallel_run(long count, long threads, nn_task_fn fn, void *context) {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
-    if (count <= 1 || threads <= 1 || count > INT32_MAX || pthread_mutex_trylock(&pool.busy) != 0) {
+    if (count <= 1 || threads <= 1 || count >= (long)CLOSED || pthread_mutex_trylock(&pool.busy) != 0) {
         for (long i = 0; i < count; i++) fn(context, i);
         return;
     }
@@ -104,12 +109,13 @@ void nn_parallel_run(long count, long threads, nn_task_fn fn, void *context) {
         pool.started++;
     }
     if (workers > pool.started) workers = pool.started;
+    uint32_t generation = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
+    atomic_store(&pool.ticket, (uint64_t)generation << 32 | CLOSED);  // no claim can succeed from here
     atomic_store_explicit(&pool.count, count, memory_order_relaxed);
     atomic_store_explicit(&pool.workers_wanted, workers, memory_order_relaxed);
     atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
     atomic_store_explicit(&pool.context, context, memory_order_relaxed);
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
-    uint32_t generation = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
     atomic_store(&pool.ticket, (uint64_t)generation << 32);  // seq_cst: publishes the job, then sleepers is read
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.lock);

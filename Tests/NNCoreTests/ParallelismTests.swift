@@ -1,0 +1,93 @@
+// ParallelismTests.swift: the persistent worker pool (CKernels/pool.c) runs every task exactly once, for
+// any thread count, back to back, nested and from several callers at once.
+import CKernels
+import Dispatch
+import NNCore
+import Testing
+
+/// nn_parallel_run with a Swift closure (as Parallelism.run does, but with an explicit thread count, so
+/// the tests do not depend on the global Parallelism.threadCount other tests set).
+private func parallelRun(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var task = body
+        withUnsafeMutablePointer(to: &task) { context in
+            nn_parallel_run(count, threads, { context, i in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+            }, context)
+        }
+    }
+}
+
+struct ParallelismTests {
+    @Test(arguments: [1, 2, 3, 8])
+    func everyTaskRunsExactlyOnce(threads: Int) {
+        for count in [0, 1, 2, 7, 1000] {
+            var hits = [Int](repeating: 0, count: count)
+            hits.withUnsafeMutableBufferPointer { h in
+                let h = h
+                parallelRun(count, threads: threads) { i in h[i] += 1 }
+            }
+            #expect(hits == [Int](repeating: 1, count: count), "threads \(threads), count \(count)")
+        }
+    }
+
+    /// Thousands of small jobs in a row: a worker that finishes one job late must never take a task of the
+    /// next (the ticket carries the job's generation).
+    @Test func backToBackJobs() {
+        var total = 0, expected = 0
+        for job in 0..<5000 {
+            let count = 2 + job % 5
+            var hits = [Int](repeating: 0, count: count)
+            hits.withUnsafeMutableBufferPointer { h in
+                let h = h
+                parallelRun(count, threads: 2) { i in h[i] += job }
+            }
+            total += hits.reduce(0, +)
+            expected += count * job
+        }
+        #expect(total == expected)
+    }
+
+    /// A task that splits again gets a serial run (the pool is busy), not a deadlock.
+    @Test func nestedCallsRunSerially() {
+        var grid = [Int](repeating: 0, count: 4 * 50)
+        grid.withUnsafeMutableBufferPointer { g in
+            let g = g
+            parallelRun(4, threads: 2) { outer in
+                parallelRun(50, threads: 2) { inner in g[outer * 50 + inner] += 1 }
+            }
+        }
+        #expect(grid == [Int](repeating: 1, count: 200))
+    }
+
+    /// Several threads splitting work at the same time: one gets the pool, the others run serially.
+    @Test func concurrentCallers() {
+        var grid = [Int](repeating: 0, count: 6 * 300)
+        grid.withUnsafeMutableBufferPointer { g in
+            let g = g
+            DispatchQueue.concurrentPerform(iterations: 6) { caller in
+                for _ in 0..<20 {
+                    parallelRun(300, threads: 2) { i in g[caller * 300 + i] += 1 }
+                }
+            }
+        }
+        #expect(grid == [Int](repeating: 20, count: 1800))
+    }
+
+    /// Parallelism.run is the pool: the same products on 1 and 2 threads, the split at a tile boundary.
+    @Test func splitProductsMatchOneThread() {
+        var rng = SeededGenerator(seed: 4)
+        for (m, k, n) in [(100, 100, 10), (13, 784, 100), (6, 300, 300)] {
+            var a = Matrix<Float>(rows: m, cols: k), b = Matrix<Float>(rows: k, cols: n)
+            for i in 0..<a.count { a.storage[i] = Float(rng.nextNormal()) }
+            for i in 0..<b.count { b.storage[i] = Float(rng.nextNormal()) }
+            var one = Matrix<Float>(rows: m, cols: n), two = Matrix<Float>(rows: m, cols: n)
+            Parallelism.threadCount = 1
+            gemm(a, b, into: &one)
+            Parallelism.threadCount = 2
+            gemm(a, b, into: &two)
+            Parallelism.threadCount = 1
+            #expect(one == two, "\(m)x\(k)x\(n)")
+        }
+    }
+}
