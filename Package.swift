@@ -59,7 +59,7 @@ let package = Package(
                     .writeToPackageDirectory(reason: "Writes the data sets into data/"),
                 ]),
             dependencies: ["nn-fetch"]),
-        .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "CKernels"]),
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNCore"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),

@@ -70,10 +70,10 @@ public enum Parallelism {
         set { count.store(newValue, ordering: .relaxed) }
     }
 
-    /// Runs `body(i)` for i in 0..<n, on up to `threadCount` threads: the calling thread and persistent
-    /// workers that stay awake between the products of a training step (CKernels/pool.c).
-    public static func run(_ n: Int, _ body: (Int) -> Void) {
-        let threads = threadCount
+    /// Runs `body(i)` for i in 0..<n, on up to `threads` threads (default `threadCount`): the calling
+    /// thread and persistent workers that stay awake between the products of a training step
+    /// (CKernels/pool.c).
+    public static func run(_ n: Int, threads: Int = threadCount, _ body: (Int) -> Void) {
         if n <= 1 || threads <= 1 {
             for i in 0..<n { body(i) }
             return

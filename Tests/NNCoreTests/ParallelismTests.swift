@@ -1,22 +1,9 @@
 // ParallelismTests.swift: the persistent worker pool (CKernels/pool.c) runs every task exactly once, for
-// any thread count, back to back, nested and from several callers at once.
-import CKernels
+// any thread count, back to back, nested and from several callers at once. The thread count is passed
+// explicitly, so these tests do not depend on the global Parallelism.threadCount other tests set.
 import Dispatch
 import NNCore
 import Testing
-
-/// nn_parallel_run with a Swift closure (as Parallelism.run does, but with an explicit thread count, so
-/// the tests do not depend on the global Parallelism.threadCount other tests set).
-private func parallelRun(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    withoutActuallyEscaping(body) { body in
-        var task = body
-        withUnsafeMutablePointer(to: &task) { context in
-            nn_parallel_run(count, threads, { context, i in
-                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
-            }, context)
-        }
-    }
-}
 
 struct ParallelismTests {
     @Test(arguments: [1, 2, 3, 8])
@@ -25,7 +12,7 @@ struct ParallelismTests {
             var hits = [Int](repeating: 0, count: count)
             hits.withUnsafeMutableBufferPointer { h in
                 let h = h
-                parallelRun(count, threads: threads) { i in h[i] += 1 }
+                Parallelism.run(count, threads: threads) { i in h[i] += 1 }
             }
             #expect(hits == [Int](repeating: 1, count: count), "threads \(threads), count \(count)")
         }
@@ -40,7 +27,7 @@ struct ParallelismTests {
             var hits = [Int](repeating: 0, count: count)
             hits.withUnsafeMutableBufferPointer { h in
                 let h = h
-                parallelRun(count, threads: 2) { i in h[i] += job }
+                Parallelism.run(count, threads: 2) { i in h[i] += job }
             }
             total += hits.reduce(0, +)
             expected += count * job
@@ -53,8 +40,8 @@ struct ParallelismTests {
         var grid = [Int](repeating: 0, count: 4 * 50)
         grid.withUnsafeMutableBufferPointer { g in
             let g = g
-            parallelRun(4, threads: 2) { outer in
-                parallelRun(50, threads: 2) { inner in g[outer * 50 + inner] += 1 }
+            Parallelism.run(4, threads: 2) { outer in
+                Parallelism.run(50, threads: 2) { inner in g[outer * 50 + inner] += 1 }
             }
         }
         #expect(grid == [Int](repeating: 1, count: 200))
@@ -67,7 +54,7 @@ struct ParallelismTests {
             let g = g
             DispatchQueue.concurrentPerform(iterations: 6) { caller in
                 for _ in 0..<20 {
-                    parallelRun(300, threads: 2) { i in g[caller * 300 + i] += 1 }
+                    Parallelism.run(300, threads: 2) { i in g[caller * 300 + i] += 1 }
                 }
             }
         }
