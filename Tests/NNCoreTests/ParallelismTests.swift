@@ -60,21 +60,4 @@ struct ParallelismTests {
         }
         #expect(grid == [Int](repeating: 20, count: 1800))
     }
-
-    /// Parallelism.run is the pool: the same products on 1 and 2 threads, the split at a tile boundary.
-    @Test func splitProductsMatchOneThread() {
-        var rng = SeededGenerator(seed: 4)
-        for (m, k, n) in [(100, 100, 10), (13, 784, 100), (6, 300, 300)] {
-            var a = Matrix<Float>(rows: m, cols: k), b = Matrix<Float>(rows: k, cols: n)
-            for i in 0..<a.count { a.storage[i] = Float(rng.nextNormal()) }
-            for i in 0..<b.count { b.storage[i] = Float(rng.nextNormal()) }
-            var one = Matrix<Float>(rows: m, cols: n), two = Matrix<Float>(rows: m, cols: n)
-            Parallelism.threadCount = 1
-            gemm(a, b, into: &one)
-            Parallelism.threadCount = 2
-            gemm(a, b, into: &two)
-            Parallelism.threadCount = 1
-            #expect(one == two, "\(m)x\(k)x\(n)")
-        }
-    }
 }

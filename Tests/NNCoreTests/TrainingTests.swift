@@ -71,7 +71,7 @@ struct TrainingTests {
 
     @Test func parallelGemmIsBitIdentical() {
         var rng = SeededGenerator(seed: 9)
-        for (m, k, n) in [(100, 784, 100), (37, 50, 13), (784, 100, 100)] {
+        for (m, k, n) in [(100, 784, 100), (37, 50, 13), (784, 100, 100), (100, 100, 10), (13, 784, 100), (6, 300, 300)] {
             var a = Matrix<Float>(rows: m, cols: k), b = Matrix<Float>(rows: k, cols: n)
             for i in 0..<a.count { a.storage[i] = Float(rng.nextNormal()) }
             for i in 0..<b.count { b.storage[i] = Float(rng.nextNormal()) }
