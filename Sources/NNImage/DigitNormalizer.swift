@@ -170,63 +170,83 @@ public struct DigitNormalizer: Equatable, Sendable {
     /// bounding box (x1, y1 exclusive) with the stretched values inside it, pixels of dropped pieces
     /// zeroed. Nil when there is no ink.
     ///
-    /// Works on the bytes: a mask of unvisited ink (cleared as the fill visits it) replaces a label image,
-    /// and only the box is ever turned into floats. A piece's mass is summed in fill order.
+    /// Works on runs, not pixels: each row's runs of ink are found in one pass over the bytes, and a run
+    /// joins the pieces of the runs it touches in the row above (union-find over runs). A flood fill
+    /// visited every ink pixel and its eight neighbours, and was the normaliser's largest cost.
     private func cropBox(_ pixels: [UInt8], lut: [Float], width w: Int, height h: Int, threshold: Float)
         -> (x0: Int, y0: Int, x1: Int, y1: Int, region: [Float])?
     {
-        struct Piece { var mass: Float = 0; var count = 0; var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1; var first = 0 }
-        let n = w * h
-        var isInk = [UInt8](repeating: 0, count: 256)
-        for level in 0..<256 where lut[level] > threshold { isInk[level] = 1 }
-        var pieces: [Piece] = []
-        var members: [Int32] = []  // every ink pixel, piece by piece (pieces[i].first ..< pieces[i + 1].first)
-        var stack: [(Int32, Int32)] = []
+        // Ink levels: the stretch is monotone in the level, so they are one interval lo...hi.
+        var lo = 256, hi = -1
+        for level in 0..<256 where lut[level] > threshold { lo = min(lo, level); hi = max(hi, level) }
+        guard hi >= 0 else { return nil }
+        let low = UInt8(lo), span = UInt8(hi - lo)
+        let lows = SIMD16<UInt8>(repeating: low), spans = SIMD16<UInt8>(repeating: span)
+
+        // Runs [x0, x1) of row y, in raster order; parent[i] < i or == i (the root is a piece's first run).
+        var runY: [Int32] = [], runX0: [Int32] = [], runX1: [Int32] = [], parent: [Int32] = []
+        var runMass: [Float] = []
+        func root(_ i: Int) -> Int {
+            var r = i
+            while parent[r] != Int32(r) { r = Int(parent[r]) }
+            var j = i  // path halving keeps later finds short
+            while parent[j] != Int32(r) { let next = Int(parent[j]); parent[j] = Int32(r); j = next }
+            return r
+        }
         pixels.withUnsafeBufferPointer { px in
             lut.withUnsafeBufferPointer { lut in
-                var mask = [UInt8](unsafeUninitializedCapacity: n + 8) { m, count in
-                    isInk.withUnsafeBufferPointer { ink in for i in 0..<n { m[i] = ink[Int(px[i])] } }
-                    for i in n..<(n + 8) { m[i] = 0 }
-                    count = n + 8
-                }
-                mask.withUnsafeMutableBufferPointer { m in
-                    var start = 0
-                    while start < n {
-                        // Eight pixels at a time through the background.
-                        if m.baseAddress!.advanced(by: start).withMemoryRebound(to: UInt8.self, capacity: 8, { UnsafeRawPointer($0).loadUnaligned(as: UInt64.self) }) == 0 {
-                            start += 8
-                            continue
+                var above = 0..<0  // the runs of the previous row
+                for y in 0..<h {
+                    let row = px.baseAddress! + y * w
+                    let first = runY.count
+                    var ap = above.lowerBound
+                    var x = 0
+                    while x < w {
+                        // Background: sixteen pixels at a time while none of them is ink.
+                        while x + 16 <= w {
+                            let v = UnsafeRawPointer(row + x).loadUnaligned(as: SIMD16<UInt8>.self)
+                            if any((v &- lows) .<= spans) { break }
+                            x += 16
                         }
-                        if m[start] == 0 { start += 1; continue }
-                        var piece = Piece()
-                        piece.first = members.count
-                        m[start] = 0
-                        stack.append((Int32(start % w), Int32(start / w)))
-                        while let (sx, sy) = stack.popLast() {
-                            let x = Int(sx), y = Int(sy), p = y * w + x
-                            members.append(Int32(p))
-                            piece.mass += lut[Int(px[p])]; piece.count += 1
-                            piece.x0 = min(piece.x0, x); piece.x1 = max(piece.x1, x + 1)
-                            piece.y0 = min(piece.y0, y); piece.y1 = max(piece.y1, y + 1)
-                            let xa = max(x - 1, 0), xb = min(x + 1, w - 1)
-                            var ny = max(y - 1, 0)
-                            while ny <= min(y + 1, h - 1) {
-                                var nx = xa
-                                while nx <= xb {
-                                    let q = ny * w + nx
-                                    if m[q] != 0 { m[q] = 0; stack.append((Int32(nx), Int32(ny))) }
-                                    nx += 1
-                                }
-                                ny += 1
-                            }
+                        while x < w && (row[x] &- low) > span { x += 1 }
+                        if x >= w { break }
+                        let start = x
+                        var mass: Float = 0
+                        while x < w && (row[x] &- low) <= span { mass += lut[Int(row[x])]; x += 1 }
+                        let me = runY.count
+                        runY.append(Int32(y)); runX0.append(Int32(start)); runX1.append(Int32(x))
+                        parent.append(Int32(me)); runMass.append(mass)
+                        // Join the runs above that touch this one, diagonals included (both rows are
+                        // sorted by x: runs ending left of this one cannot touch the next one either).
+                        while ap < above.upperBound && Int(runX1[ap]) < start { ap += 1 }
+                        var a = ap
+                        while a < above.upperBound && Int(runX0[a]) <= x {
+                            let ra = root(a), rm = root(me)
+                            if ra != rm { parent[max(ra, rm)] = Int32(min(ra, rm)) }
+                            a += 1
                         }
-                        pieces.append(piece)
-                        start += 1
                     }
+                    above = first..<runY.count
                 }
             }
         }
-        guard !pieces.isEmpty else { return nil }
+        guard !runY.isEmpty else { return nil }
+
+        // Pieces, numbered in the order of their first run (raster order of their first pixel).
+        struct Piece { var mass: Float = 0; var count = 0; var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1 }
+        var pieceOfRoot = [Int32](repeating: -1, count: runY.count)
+        var pieceOfRun = [Int32](repeating: 0, count: runY.count)
+        var pieces: [Piece] = []
+        for i in runY.indices {
+            let r = root(i)
+            if pieceOfRoot[r] < 0 { pieceOfRoot[r] = Int32(pieces.count); pieces.append(Piece()) }
+            let k = Int(pieceOfRoot[r])
+            pieceOfRun[i] = Int32(k)
+            let y = Int(runY[i]), x0 = Int(runX0[i]), x1 = Int(runX1[i])
+            pieces[k].mass += runMass[i]; pieces[k].count += x1 - x0
+            pieces[k].x0 = min(pieces[k].x0, x0); pieces[k].x1 = max(pieces[k].x1, x1)
+            pieces[k].y0 = min(pieces[k].y0, y); pieces[k].y1 = max(pieces[k].y1, y + 1)
+        }
 
         // A line along the edge (a frame, the border of a sheet) touches the edge and is thin or hollow.
         func isEdgeLine(_ p: Piece) -> Bool {
@@ -252,7 +272,7 @@ public struct DigitNormalizer: Equatable, Sendable {
             }
         }
 
-        // The box in floats; then the pixels of dropped pieces that fall inside it, zeroed.
+        // The box in floats; then the runs of dropped pieces that fall inside it, zeroed.
         let bw = box.x1 - box.x0, bh = box.y1 - box.y0
         var region = [Float](unsafeUninitializedCapacity: bw * bh) { r, count in
             pixels.withUnsafeBufferPointer { px in
@@ -265,12 +285,11 @@ public struct DigitNormalizer: Equatable, Sendable {
             }
             count = bw * bh
         }
-        for i in pieces.indices where !keep[i] {
-            let end = i + 1 < pieces.count ? pieces[i + 1].first : members.count
-            for k in pieces[i].first..<end {
-                let p = Int(members[k]), x = p % w - box.x0, y = p / w - box.y0
-                if x >= 0 && x < bw && y >= 0 && y < bh { region[y * bw + x] = 0 }
-            }
+        for i in runY.indices where !keep[Int(pieceOfRun[i])] {
+            let y = Int(runY[i]) - box.y0
+            guard y >= 0 && y < bh else { continue }
+            let x0 = max(Int(runX0[i]), box.x0) - box.x0, x1 = min(Int(runX1[i]), box.x1) - box.x0
+            if x0 < x1 { for x in x0..<x1 { region[y * bw + x] = 0 } }
         }
         return (box.x0, box.y0, box.x1, box.y1, region)
     }

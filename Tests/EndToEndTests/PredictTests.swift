@@ -49,6 +49,35 @@ import NNImage
         #expect(plainAccuracy >= 0.95)
     }
 
+    /// `nn-predict -` in a conversation: each path gets its answer before the next path is written.
+    @Test func answersEachPathBeforeTheNextArrives() throws {
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let test = try IDXDataset.load(IDXDataset.standardFiles(in: Tools.packageRoot + "/datasets/default", split: "test"))
+        let picks = [0, 1, 2, 3, 4]   // t10k labels 7, 2, 1, 0, 4
+        for i in picks {
+            let digit = Array(test.dataset.features[(i * 784)..<((i + 1) * 784)])
+            try writeFileAtomically(PhotoLikeRenderer().render(digit: digit, seed: UInt64(i)), to: "\(dir)/\(i).png")
+        }
+        // bash's coprocess: write one path, wait up to 10 s for its line, then write the next.
+        let script = """
+            coproc NP { nn-predict -m '\(Self.shippedModel)' - ; }
+            for i in \(picks.map(String.init).joined(separator: " ")); do
+              echo '\(dir)/'$i.png >&${NP[1]}
+              if read -t 10 line <&${NP[0]}; then echo "$line"; else echo "no answer for $i"; fi
+            done
+            exec {NP[1]}>&-
+            wait
+            """
+        try writeFileAtomically(Array(script.utf8), to: "\(dir)/talk.sh")
+        let r = try Tools.sh("bash \(dir)/talk.sh")
+        let lines = r.out.split(separator: "\n")
+        try #require(lines.count == picks.count, "\(r.out)\(r.stderr)")
+        for (line, i) in zip(lines, picks) {
+            #expect(line.hasPrefix("\(dir)/\(i).png\t\(Int(test.dataset.labels[i]))\t"), "\(line)")
+        }
+    }
+
     @Test func shippedModelReachesItsStatedAccuracy() throws {
         let model = try ModelFileReader.read(Self.shippedModel)
         let stated = Double(model.metadataValue("final-test-accuracy") ?? "0")!
