@@ -2,17 +2,14 @@
 //
 // For each shape: GFLOP/s (2*M*N*K / time) on 1 thread and on 2 threads, median over repeats. Ours on 2
 // threads splits C into row blocks exactly as Matrix.swift does (2 blocks when M*N*K >= 200,000 and M >= 2,
-// block b = rows M*b/2 ..< M*(b+1)/2, one nn_*gemm call each), on a persistent worker thread; OpenBLAS
-// uses its own threading (openblas_set_num_threads). Ours and OpenBLAS alternate repeat by repeat so that
+// boundaries on multiples of 6, one nn_*gemm call each) on the package's worker pool (nn_parallel_run,
+// CKernels/pool.c); OpenBLAS uses its own threading (openblas_set_num_threads). Ours and OpenBLAS alternate repeat by repeat so that
 // the noise of a shared machine hits both alike.
 // Build: see run.sh. Usage: gemm_bench [repeats] [min_ms_per_repeat] [only shapes whose label contains this]
 // Environment: GEMM_BENCH_CPUTIME=1 and GEMM_BENCH_STAT=min (see below), GEMM_BENCH_1THREAD=1 skips the
 // 2-thread columns.
 #include "nn_kernels.h"
 #include <cblas.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,46 +46,27 @@ static void ours_rows(const problem *p, long r0, long r1) {
                  (float *)p->C + r0 * p->ldc, p->ldc);
 }
 
-// ---- a one-worker thread pool: spins briefly for the next job, then sleeps ----------------------------
-static const problem *job;
-static atomic_long job_gen, job_done;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+// ---- 2 threads: the split Matrix.swift makes, on the package's own worker pool (CKernels/pool.c) ------
+typedef struct { const problem *p; long blocks; } split;
 
-static void *worker(void *arg) {
-    (void)arg;
-    long seen = 0;
-    for (;;) {
-        long g;
-        int spins = 0;
-        while ((g = atomic_load(&job_gen)) == seen && ++spins < 200000) __builtin_ia32_pause();
-        if (g == seen) {
-            pthread_mutex_lock(&mu);
-            while ((g = atomic_load(&job_gen)) == seen) pthread_cond_wait(&cv, &mu);
-            pthread_mutex_unlock(&mu);
-        }
-        seen = g;
-        const problem *p = job;
-        ours_rows(p, p->M / 2, p->M);  // block 1 of 2
-        atomic_store(&job_done, g);
-    }
-    return NULL;
+// Block boundaries on multiples of 6, the micro-kernel's tile height (Matrix.swift's boundary(_:)).
+static long boundary(const split *s, long b) {
+    if (b == s->blocks) return s->p->M;
+    long r = (s->p->M * b / s->blocks + 3) / 6 * 6;
+    return r < s->p->M ? r : s->p->M;
+}
+
+static void block_task(void *context, long b) {
+    const split *s = context;
+    long r0 = boundary(s, b), r1 = boundary(s, b + 1);
+    if (r1 > r0) ours_rows(s->p, r0, r1);
 }
 
 static void ours(const problem *p, int threads) {
     long flops = p->M * p->N * (p->K > 1 ? p->K : 1);
     if (threads < 2 || flops < 200000 || p->M < 2) { ours_rows(p, 0, p->M); return; }
-    job = p;
-    pthread_mutex_lock(&mu);
-    long g = atomic_fetch_add(&job_gen, 1) + 1;
-    pthread_cond_signal(&cv);
-    pthread_mutex_unlock(&mu);
-    ours_rows(p, 0, p->M / 2);  // block 0 of 2
-    // Wait for block 1; on a busy machine the worker may need this core, so yield after a short spin.
-    for (int spins = 0; atomic_load(&job_done) != g; spins++) {
-        if (spins < 2000) __builtin_ia32_pause();
-        else sched_yield();
-    }
+    split s = {p, threads < p->M ? threads : p->M};
+    nn_parallel_run(s.blocks, threads, block_task, &s);
 }
 
 static void openblas(const problem *p) {
@@ -154,8 +132,6 @@ int main(int argc, char **argv) {
         {"f64 cube", 1024, 1024, 1024, 0, 0, 1},
     };
     use_min = getenv("GEMM_BENCH_STAT") && strcmp(getenv("GEMM_BENCH_STAT"), "min") == 0;
-    pthread_t th;
-    pthread_create(&th, NULL, worker, NULL);
     printf("AVX2+FMA path: %s; %d repeats of >= %.0f ms, %s; 1 thread timed by %s\n\n",
            nn_cpu_has_avx2_fma() ? "yes" : "no", repeats, min_s * 1e3, use_min ? "fastest" : "median",
            getenv("GEMM_BENCH_CPUTIME") && atoi(getenv("GEMM_BENCH_CPUTIME")) ? "thread CPU time" : "wall time");
