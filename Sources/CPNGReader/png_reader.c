@@ -34,7 +34,7 @@ static void on_error(png_structp png, png_const_charp message) {
 static void on_warning(png_structp png, png_const_charp message) { (void)png; (void)message; }
 
 // Every formula below is exact integer arithmetic in 32 bits (rounded divisions by 255 and 65535 done with
-// shifts), so the loops vectorise; the AVX2 clone of convert_row runs 8 pixels per instruction.
+// shifts), so the loops vectorise; the AVX2 copy of convert_row runs 8 pixels per instruction.
 
 // n / 255 rounded down, exact for n < 65408.
 static inline uint32_t div255(uint32_t n) { return (n + 1 + (n >> 8)) >> 8; }
@@ -61,13 +61,12 @@ static inline uint8_t over_white16(uint32_t y, uint32_t a) {
 
 static inline uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
 
-// One decoded row (after libpng's transforms) to gray. Cloned for AVX2 (chosen at load time by the
-// dynamic linker's ifunc); the baseline x86-64 build does not vectorise the interleaved samples.
-#if defined(__x86_64__) && defined(__clang__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void convert_row(const uint8_t *restrict src, uint8_t *restrict dst, uint32_t width, int channels,
-                        int wide, const uint8_t *restrict palette_gray) {
+// One decoded row (after libpng's transforms) to gray. Written once, inlined into a baseline and an AVX2
+// copy: the baseline x86-64 build does not vectorise the interleaved samples well. (Not target_clones: its
+// ifunc resolver runs before a sanitizer's runtime is up, and the instrumented resolver crashes.)
+__attribute__((always_inline)) static inline void convert_row_body(const uint8_t *restrict src, uint8_t *restrict dst,
+                                                                  uint32_t width, int channels, int wide,
+                                                                  const uint8_t *restrict palette_gray) {
     if (palette_gray) {
         for (uint32_t x = 0; x < width; x++) dst[x] = palette_gray[src[x]];
         return;
@@ -100,6 +99,29 @@ static void convert_row(const uint8_t *restrict src, uint8_t *restrict dst, uint
             dst[x] = over_white16(luma(be16(p), be16(p + 2), be16(p + 4)), be16(p + 6));
         }
     }
+}
+
+static void convert_row_base(const uint8_t *restrict src, uint8_t *restrict dst, uint32_t width, int channels,
+                             int wide, const uint8_t *restrict palette_gray) {
+    convert_row_body(src, dst, width, channels, wide, palette_gray);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void convert_row_avx2(const uint8_t *restrict src, uint8_t *restrict dst,
+                                                             uint32_t width, int channels, int wide,
+                                                             const uint8_t *restrict palette_gray) {
+    convert_row_body(src, dst, width, channels, wide, palette_gray);
+}
+#endif
+
+typedef void (*convert_fn)(const uint8_t *restrict, uint8_t *restrict, uint32_t, int, int, const uint8_t *restrict);
+
+static convert_fn pick_convert_row(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return convert_row_avx2;
+#endif
+    return convert_row_base;
 }
 
 // The parts that may longjmp. Everything they allocate is reachable from the arguments, so the caller
@@ -144,6 +166,7 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
     int channels = png_get_channels(png, info);
     int wide = png_get_bit_depth(png, info) == 16;
     const uint8_t *lut = use_palette ? palette_gray : NULL;
+    const convert_fn convert_row = pick_convert_row();
     uint8_t *pixels = malloc((size_t)width * height);
     if (!pixels) png_error(png, "out of memory");
     out->pixels = pixels;

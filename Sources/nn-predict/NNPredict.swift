@@ -11,7 +11,6 @@ import NNCommandLine
 import NNCore
 import NNFormats
 import NNImage
-import Synchronization
 
 enum PredictFormat: String, ExpressibleByArgument, CaseIterable { case tsv, jsonl }
 
@@ -81,19 +80,23 @@ struct NNPredict: ParsableCommand {
         // grow 1, 2, 4 ... 16: the first answer comes at once, later ones share the matrix products (one
         // row at a time runs at a third of the speed). Paths and output have separate locks: a worker
         // waiting for the next line of stdin must not hold up a finished answer.
-        let paths = Mutex(PathSource(arguments: files))
-        let output = Mutex(OrderedOutput())
-        let networks = (0..<workers).map { _ in m.network(Float.self) }
+        let paths = Locked(PathSource(arguments: files))
+        let output = Locked(OrderedOutput())
         Parallelism.runThreads(workers) { w in
+            // Worker 0 uses the predictor's network; the others copy it when they first get work (a copy
+            // allocates gradient buffers: ~1 ms that a single picture should not pay).
+            var network: Network<Float>? = w == 0 ? predictor.network : nil
             var size = 1
             while true {
                 let (first, batch) = paths.withLock { p in (p.taken, p.next(size)) }
                 if batch.isEmpty { break }
                 size = min(size * 2, 16)
                 let loaded = batch.map { reader.load($0) }
+                let net = network ?? m.network(Float.self)
+                network = net
                 var names: [String] = [], samples: [[UInt8]] = []
                 for (path, r) in zip(batch, loaded) { if case .success(let s) = r { names.append(path); samples.append(s) } }
-                var lines = samples.isEmpty ? [] : predictor.lines(names: names, samples: samples, network: networks[w])[...]
+                var lines = samples.isEmpty ? [] : predictor.lines(names: names, samples: samples, network: net)[...]
                 let answers = loaded.map { r in r.map { _ in lines.removeFirst() } }
                 output.withLock { o in for (k, a) in answers.enumerated() { o.finish(first + k, a, path: batch[k]) } }
             }
@@ -177,6 +180,29 @@ struct StandardInputLines {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { ended = true }   // end of input, or an error reading it: no more paths either way
         }
+    }
+}
+
+/// A value behind a pthread mutex. (Not Synchronization.Mutex: on Linux it locks with bare futexes, which
+/// ThreadSanitizer cannot see, so every access it guards is reported as a race.)
+final class Locked<Value> {
+    private var value: Value
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init(_ value: Value) {
+        self.value = value
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&value)
     }
 }
 
