@@ -125,7 +125,7 @@ if want png; then
     cut -f1 "$OUT/photos/labels.tsv" > "$OUT/photo_paths.txt"
     ONE=$(head -1 "$OUT/photo_paths.txt")
     log "png_one: $PNG_RUNS runs of nn-predict $ONE"
-    $TIME --repeats "$PNG_RUNS" --warmup 2 --gate "$GATE" --gate-once --stdout "$OUT/png_one.out" --stderr "$OUT/png_one.err" -- \
+    $TIME --repeats "$PNG_RUNS" --warmup 2 --gate "$GATE" --gate-once --spawn --stdout "$OUT/png_one.out" --stderr "$OUT/png_one.err" -- \
       "$BIN/nn-predict" "$ONE" > "$OUT/png_one.proc.json" || fail "nn-predict one PNG (see $OUT/png_one.err)"
   fi
   for SET in photos photos8; do
@@ -133,7 +133,7 @@ if want png; then
     TAG=$([ "$SET" = photos ] && echo "" || echo "8")
     cut -f1 "$OUT/$SET/labels.tsv" > "$OUT/photo${TAG}_paths.txt"
     log "png_batch$TAG: nn-predict - < 1,000 paths of $SET (x3)"
-    $TIME --repeats 3 --warmup 1 --gate "$GATE" --stdin "$OUT/photo${TAG}_paths.txt" --stdout "$OUT/png_batch$TAG.out" \
+    $TIME --repeats 3 --warmup 1 --gate "$GATE" --spawn --stdin "$OUT/photo${TAG}_paths.txt" --stdout "$OUT/png_batch$TAG.out" \
       --stderr "$OUT/png_batch$TAG.err" -- "$BIN/nn-predict" - > "$OUT/png_batch$TAG.proc.json" || fail "nn-predict 1,000 PNGs (see $OUT/png_batch$TAG.err)"
     log "png_stages$TAG: nn-bench png-stages over $SET"
     "$BIN/nn-bench" png-stages --paths "$OUT/photo${TAG}_paths.txt" > "$OUT/png_stages$TAG.json" 2> "$OUT/png_stages$TAG.err" \

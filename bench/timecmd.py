@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Run a command N times, one after another, and time each whole process (wall clock from spawn to exit)
 with its peak resident set size (ru_maxrss from wait4, i.e. that child alone). Prints one JSON line.
+The kernel carries the peak of the memory a child leaves at exec into its own, so any peak reads at least
+this Python process's resident size (~20 MB): a figure near 20 MB is an upper bound.
 
 The quiet gate is the reference scripts' (/work/shared/bench/common.py): before a timed run, wait until
 the machine is < GATE % busy; a run during which other processes used > 10 % of the CPUs is redone
 (at most 6 tries). With --gate-once the gate is taken once before the block of runs (for runs of a few
 milliseconds, where per-run gating would cost seconds each and /proc/stat cannot judge them anyway).
 
-  python3 bench/timecmd.py --repeats 30 --gate 15 --gate-once -- .build-bench/release/nn-predict x.png
+  python3 bench/timecmd.py --repeats 30 --gate 15 --gate-once --spawn -- .build-bench/release/nn-predict x.png
   python3 bench/timecmd.py --stdin paths.txt --stdout out.txt -- nn-predict -
   python3 bench/timecmd.py --repeats 1 --stdout torch.json -- python3 torch_mlp.py ...   # + its peak RSS
 """
@@ -45,32 +47,45 @@ def main():
     ap.add_argument("--stdout", help="file that receives the last run's standard output")
     ap.add_argument("--stderr", help="file that receives the last run's standard error")
     ap.add_argument("--warmup", type=int, default=0, help="untimed runs first (page cache, dynamic loader)")
+    ap.add_argument("--spawn", action="store_true",
+                    help="start the runs with posix_spawn rather than fork (for commands that last a few ms)")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.cmd[1:] if args.cmd and args.cmd[0] == "--" else args.cmd
     if not cmd:
         ap.error("no command")
 
-    def once_rusage():
+    def once_rusage(spawn=False):
         fin = open(args.stdin, "rb") if args.stdin else None
         r_out, w_out = os.pipe()
         r_err, w_err = os.pipe()
         t0 = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # child
-            if fin:
-                os.dup2(fin.fileno(), 0)
-            else:
-                devnull = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(devnull, 0)
-            os.dup2(w_out, 1)
-            os.dup2(w_err, 2)
-            os.close(r_out)
-            os.close(r_err)
-            try:
-                os.execvp(cmd[0], cmd)
-            finally:
-                os._exit(127)
+        if spawn:
+            # posix_spawn (vfork underneath): forking this Python process (NumPy is loaded) takes ~4 ms,
+            # which the whole-process time of a command that runs for a few ms would count as its own.
+            devnull = None if fin else os.open(os.devnull, os.O_RDONLY)
+            actions = [(os.POSIX_SPAWN_DUP2, fin.fileno() if fin else devnull, 0),
+                       (os.POSIX_SPAWN_DUP2, w_out, 1), (os.POSIX_SPAWN_DUP2, w_err, 2),
+                       (os.POSIX_SPAWN_CLOSE, r_out), (os.POSIX_SPAWN_CLOSE, r_err)]
+            pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=actions)
+            if devnull is not None:
+                os.close(devnull)
+        else:
+            pid = os.fork()
+            if pid == 0:  # child
+                if fin:
+                    os.dup2(fin.fileno(), 0)
+                else:
+                    devnull = os.open(os.devnull, os.O_RDONLY)
+                    os.dup2(devnull, 0)
+                os.dup2(w_out, 1)
+                os.dup2(w_err, 2)
+                os.close(r_out)
+                os.close(r_err)
+                try:
+                    os.execvp(cmd[0], cmd)
+                finally:
+                    os._exit(127)
         os.close(w_out)
         os.close(w_err)
         out, err = bytearray(), bytearray()
@@ -96,14 +111,14 @@ def main():
         return dt, rc, bytes(out), bytes(err), ru.ru_maxrss / 1024.0
 
     for _ in range(args.warmup):
-        once_rusage()
+        once_rusage(args.spawn)
     if args.gate > 0 and args.gate_once:
         gate_info = common.wait_quiet(args.gate)
     else:
         gate_info = None
     runs, cpu = [], []
     for _ in range(args.repeats):
-        res, info = common.clean_repeat(once_rusage, 0.0 if args.gate_once else args.gate)
+        res, info = common.clean_repeat(lambda: once_rusage(args.spawn), 0.0 if args.gate_once else args.gate)
         runs.append(res)
         cpu.append(info)
     times = [r[0] for r in runs]
