@@ -78,8 +78,8 @@ struct NNPredict: ParsableCommand {
         // their inputs), and hands the lines to the output, which prints them in input order. No barrier
         // between batches, so neither core waits for the other until the very end. A worker's batches
         // grow 1, 2, 4 ... 16: the first answer comes at once, later ones share the matrix products (one
-        // row at a time runs at ~40 % of the kernel's speed, bench/gemm/RESULTS.md). Paths and output have separate locks: a worker
-        // waiting for the next line of stdin must not hold up a finished answer.
+        // row at a time runs at ~40 % of the kernel's speed, bench/gemm/RESULTS.md). Paths and output
+        // have separate locks: a worker waiting for the next line of stdin must not hold up an answer.
         let paths = Locked(PathSource(arguments: files))
         let output = Locked(OrderedOutput())
         Parallelism.runThreads(workers) { w in
