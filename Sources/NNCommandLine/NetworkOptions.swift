@@ -19,9 +19,11 @@ public struct NetworkOptions: ParsableArguments {
     @Option(help: "Dropout ratio after each hidden layer's activation: one ratio for all (0.2), or one per hidden layer (0.2,0.5).")
     public var dropout: String?
 
-    /// The architecture these options describe; `defaultLayers` when --layers is not given. With `inputSize`,
-    /// the first size must match it; with `labels`, a 1-output sigmoid-bce model checks they are 0/1.
-    public func architecture(defaultLayers: String, inputSize: Int? = nil, labels: [Double] = []) throws -> Architecture {
+    /// The architecture these options describe; `defaultLayers` when --layers is not given. With
+    /// `inputShape` (the data's sample shape), the first size must match it and the network takes that
+    /// shape; with `labels`, a 1-output sigmoid-bce model checks they are 0/1.
+    public func architecture(defaultLayers: String, inputShape: [Int]? = nil, labels: [Double] = []) throws -> Architecture {
+        let inputSize = inputShape.flatMap { Shape.product($0) }
         let layers = self.layers ?? defaultLayers
         let parts = layers.split(separator: "-", omittingEmptySubsequences: false)
         let sizes = parts.compactMap { Int($0) }
@@ -51,7 +53,8 @@ public struct NetworkOptions: ParsableArguments {
             }
             for i in 0..<hidden { drop[i] = ratios.count == 1 ? ratios[0]! : ratios[i]! }
         }
-        let arch = Architecture.mlp(sizes: sizes, activation: activation, output: loss, batchNorm: bn, dropout: drop)
+        var arch = Architecture.mlp(sizes: sizes, activation: activation, output: loss, batchNorm: bn, dropout: drop)
+        if let inputShape { arch.inputShape = inputShape }
         if let problem = arch.validate() { throw ToolError("--layers: \(problem)") }
         if loss == .sigmoidBinaryCrossEntropy && sizes.last == 1 && positiveClass == nil,
            labels.contains(where: { $0 != 0 && $0 != 1 }) {

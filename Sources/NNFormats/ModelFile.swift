@@ -9,11 +9,15 @@ import NNCore
 /// Everything a model file holds: the network, how its inputs are prepared, and where it came from.
 public struct Model: Equatable, Sendable {
     public var architecture: Architecture
-    /// Every stored tensor in layer order: W1, b1, [gamma1, beta1, mean1, var1], W2, b2, ...;
-    /// weights [inputs, outputs], biases and batch-norm tensors [1, features].
+    /// Every stored tensor in layer order (`architecture.tensors`): W1, b1, [gamma1, beta1, mean1, var1],
+    /// W2, b2, ...; dense weights [inputs, outputs], convolution weights [filters, channels*kh*kw], biases
+    /// and batch-norm tensors [1, features].
     public var parameters: [Matrix<Float>]
-    /// Shape of one input, e.g. [28, 28] for images; its product is the input size.
-    public var inputShape: [Int]
+    /// Shape of one input, e.g. [28, 28] for images read by a dense layer, [1, 28, 28] for a convolution.
+    public var inputShape: [Int] {
+        get { architecture.inputShape }
+        set { architecture.inputShape = newValue }
+    }
     public var scaling: InputScaling
     /// Binary tasks on multi-class labels: which label counts as 1.
     public var positiveClass: Int?
@@ -27,8 +31,8 @@ public struct Model: Equatable, Sendable {
     public init(architecture: Architecture, parameters: [Matrix<Float>], inputShape: [Int], scaling: InputScaling = InputScaling(),
                 positiveClass: Int? = nil, imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
         self.architecture = architecture
+        self.architecture.inputShape = inputShape
         self.parameters = parameters
-        self.inputShape = inputShape
         self.scaling = scaling
         self.positiveClass = positiveClass
         self.imageRecipe = imageRecipe
@@ -49,7 +53,7 @@ public struct Model: Equatable, Sendable {
     }
 
     public var encoding: TargetEncoding {
-        TargetEncoding(output: architecture.output, outputCount: architecture.outputSize ?? 0, positiveClass: positiveClass)
+        TargetEncoding(output: architecture.output, outputCount: architecture.outputSize, positiveClass: positiveClass)
     }
 
     public func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
@@ -79,8 +83,14 @@ public enum ModelFormat {
     /// 0x89 'N' 'N' 'M' CR LF 0x1A LF: non-ASCII first byte, and line-ending damage is detectable (as in PNG).
     public static let magic: [UInt8] = [0x89, 0x4E, 0x4E, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
     public static let major: UInt16 = 1
-    /// 1.1 added the batch-norm and dropout layer kinds.
+    /// The newest minor version this build writes and reads. A file is stamped with the lowest minor
+    /// version that knows all of its layer kinds (at least 1.1): 1.1 added batch norm and dropout.
     public static let minor: UInt16 = 1
+
+    /// The version a file holding these layers is stamped with.
+    public static func minorVersion(for architecture: Architecture) -> UInt16 {
+        architecture.layers.map { type(of: $0).sinceMinorVersion }.reduce(1, max)
+    }
     /// Largest tensor a reader accepts (elements), against absurd sizes in corrupt files.
     public static let maxTensorElements = 1 << 28
 }
@@ -92,25 +102,18 @@ public enum ModelFileWriter {
     public static func encode(_ model: Model) -> [UInt8] {
         var out = ModelFormat.magic
         out.appendLE(ModelFormat.major)
-        out.appendLE(ModelFormat.minor)
+        out.appendLE(ModelFormat.minorVersion(for: model.architecture))
 
         var head = [UInt8]()
         head.appendLE(UInt32(model.architecture.layers.count))
         for layer in model.architecture.layers {
-            switch layer {
-            case .affine(let i, let o):
-                head.append(1)
-                head.appendLE(UInt32(i))
-                head.appendLE(UInt32(o))
-            case .activation(let a):
-                head.append(2)
-                head.append(activationCode(a))
-            case .batchNorm(let n):
-                head.append(3)
-                head.appendLE(UInt32(n))
-            case .dropout(let r):
-                head.append(4)
-                head.appendLE(r.bitPattern)
+            head.append(type(of: layer).code)
+            for field in layer.fields {
+                switch field {
+                case .byte(let b): head.append(b)
+                case .count(let n): head.appendLE(UInt32(n))
+                case .real(let r): head.appendLE(r.bitPattern)
+                }
             }
         }
         head.append(outputCode(model.architecture.output))
@@ -254,31 +257,26 @@ public enum ModelFileReader {
         var h = ByteReader(sections["HEAD"]!)
         func headFail(_ m: String) -> FormatError { fail("section HEAD: \(m)") }
         guard let layerCount: UInt32 = h.le(), layerCount <= 10_000 else { throw headFail("bad layer count") }
-        var layers: [LayerSpec] = []
+        var layers: [any LayerSpec] = []
         for i in 0..<Int(layerCount) {
-            guard let kind = h.byte() else { throw headFail("truncated at layer \(i)") }
-            switch kind {
-            case 1:
-                guard let inputs: UInt32 = h.le(), let outputs: UInt32 = h.le() else { throw headFail("truncated at layer \(i)") }
-                layers.append(.affine(inputs: Int(inputs), outputs: Int(outputs)))
-            case 2:
-                guard let code = h.byte(), let a = activation(code) else { throw headFail("unknown activation at layer \(i)") }
-                layers.append(.activation(a))
-            case 3:
-                guard let n: UInt32 = h.le() else { throw headFail("truncated at layer \(i)") }
-                layers.append(.batchNorm(features: Int(n)))
-            case 4:
-                guard let bits: UInt64 = h.le() else { throw headFail("truncated at layer \(i)") }
-                layers.append(.dropout(ratio: Double(bitPattern: bits)))
-            default:
-                throw headFail("unknown layer kind \(kind) at layer \(i)")
+            guard let code = h.byte() else { throw headFail("truncated at layer \(i + 1)") }
+            guard let kind = LayerKinds.kind(code: code) else {
+                throw headFail("unknown layer kind \(code) at layer \(i + 1) (written by a newer tool?)")
             }
+            var fields: [LayerField] = []
+            for k in kind.fieldKinds {
+                switch k {
+                case .byte: h.byte().map { fields.append(.byte($0)) }
+                case .count: (h.le() as UInt32?).map { fields.append(.count(Int($0))) }
+                case .real: (h.le() as UInt64?).map { fields.append(.real(Double(bitPattern: $0))) }
+                }
+            }
+            guard fields.count == kind.fieldKinds.count else { throw headFail("truncated at layer \(i + 1)") }
+            do { layers.append(try kind.init(fields: fields)) } catch { throw headFail("layer \(i + 1): \(error.message)") }
         }
         guard let oc = h.byte(), let output = outputKind(oc) else { throw headFail("unknown output kind") }
         guard let positive: Int32 = h.le() else { throw headFail("truncated") }
         if h.remaining != 0 { throw headFail("\(h.remaining) unexpected trailing bytes") }
-        let architecture = Architecture(layers: layers, output: output)
-        if let problem = architecture.validate() { throw fail("inconsistent sizes: \(problem)") }
 
         // INPT: input shape and scaling
         var p = ByteReader(sections["INPT"]!)
@@ -293,27 +291,15 @@ public enum ModelFileReader {
         }
         let scaling = InputScaling(scale: Double(bitPattern: scaleBits), offset: Double(bitPattern: offsetBits))
         if !scaling.scale.isFinite || !scaling.offset.isFinite { throw fail("section INPT: non-finite input scaling") }
-        if shape.reduce(1, *) != architecture.inputSize {
-            throw fail("inconsistent sizes: input shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values, the first layer takes \(architecture.inputSize ?? 0)")
+        let architecture = Architecture(inputShape: shape, layers: layers, output: output)
+        if let problem = architecture.validate() {
+            throw fail("inconsistent sizes: input \(Shape.text(shape)): \(problem)")
         }
 
         // WGHT: tensors, checked against the architecture
         var w = ByteReader(sections["WGHT"]!)
         guard let tensorCount: UInt32 = w.le() else { throw fail("section WGHT: truncated") }
-        var expected: [(String, Int, Int)] = []
-        var affine = 0
-        for l in layers {
-            switch l {
-            case .affine(let i, let o):
-                affine += 1
-                expected.append(("W\(affine)", i, o))
-                expected.append(("b\(affine)", 1, o))
-            case .batchNorm(let n):
-                for name in ["gamma", "beta", "mean", "var"] { expected.append(("\(name)\(affine)", 1, n)) }
-            case .activation, .dropout:
-                break
-            }
-        }
+        let expected = architecture.tensors.map { ($0.name, $0.spec.rows, $0.spec.cols) }
         if Int(tensorCount) != expected.count {
             throw fail("inconsistent sizes: \(tensorCount) weight tensors, the architecture needs \(expected.count)")
         }
@@ -323,7 +309,7 @@ public enum ModelFileReader {
             if Int(rows) != er || Int(cols) != ec {
                 throw fail("inconsistent sizes: tensor \(name) is \(rows)x\(cols), the architecture needs \(er)x\(ec)")
             }
-            let n = Int(rows) * Int(cols)
+            let n = er * ec   // within Architecture.maxParameterCount: validated above
             if n > ModelFormat.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
             let storage = w.floats(n)
             if let k = storage.firstIndex(where: { !$0.isFinite }) {
@@ -370,14 +356,6 @@ public enum ModelFileReader {
 
 // MARK: - Codes and helpers
 
-private func activationCode(_ a: Activation) -> UInt8 {
-    switch a {
-    case .relu: return 1
-    case .sigmoid: return 2
-    case .tanh: return 3
-    }
-}
-private func activation(_ c: UInt8) -> Activation? { [1: .relu, 2: .sigmoid, 3: .tanh][c] }
 private func outputCode(_ o: OutputKind) -> UInt8 {
     switch o {
     case .softmaxCrossEntropy: return 1

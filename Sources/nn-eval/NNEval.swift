@@ -36,7 +36,7 @@ struct NNEval: ParsableCommand {
         let m = try ModelFileReader.read(modelPath)
         let set = try IDXDataset.load(files)
         if set.dataset.featureCount != m.architecture.inputSize {
-            throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the model takes \(m.architecture.inputSize ?? 0)")
+            throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the model takes \(m.architecture.inputSize)")
         }
         if let problem = m.encoding.problem(with: set.dataset.labels) { throw FormatError(files.labels, problem) }
         var mistakes: [(index: Int, truth: Int, predicted: Int)] = []

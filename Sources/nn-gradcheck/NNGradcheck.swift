@@ -105,9 +105,9 @@ struct Problem {
                 net.seedRandomLayers(seed)
                 return net
             }
-            encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize!)
+            encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize)
         }
-        let inputs = architecture.inputSize!
+        let inputs = architecture.inputSize
         var rng = SeededGenerator(seed: o.seed &+ 0x6772_6164)
         let x: Matrix<Double>, targets: Targets<Double>, dataName: String
         if o.data != nil || o.images != nil || o.labels != nil {
@@ -139,7 +139,7 @@ struct Problem {
             for i in 0..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: rng.next() >> 56) }
             x = scaling.batch(Dataset(features: bytes, featureCount: inputs, labels: [Double](repeating: 0, count: o.samples)),
                               Array(0..<o.samples)[...], as: Double.self)
-            let outputs = architecture.outputSize!
+            let outputs = architecture.outputSize
             var t = Matrix<Double>(rows: o.samples, cols: outputs)
             switch architecture.output {
             case .softmaxCrossEntropy:

@@ -46,8 +46,8 @@ struct NNTrain: ParsableCommand {
         for path in [output.output, output.metrics, output.plot, output.checkpoint].compactMap({ $0 }) { try checkWritable(path) }
         let sets = try data.load()
         let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
-        let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputSize: trainSet.dataset.featureCount, labels: trainSet.dataset.labels)
-        let encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize!, positiveClass: model.positiveClass)
+        let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
+        let encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize, positiveClass: model.positiveClass)
         for (set, name) in [(trainSet, trainSet.files.labels), (sets.test, sets.test?.files.labels ?? "")] {
             if let set, let problem = encoding.problem(with: set.dataset.labels) { throw FormatError(name, problem) }
         }

@@ -4,7 +4,7 @@ import Testing
 /// One or two steps of each optimizer against values computed by hand.
 struct OptimizerTests {
     func param(_ w: Double, grad g: Double) -> Parameter<Double> {
-        let p = Parameter(name: "w", value: Matrix([[w]]), decays: true)
+        let p = Parameter(name: "w", value: Matrix([[w]]), role: .weight(fanIn: 1))
         p.grad = Matrix([[g]])
         return p
     }

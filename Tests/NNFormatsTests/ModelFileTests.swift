@@ -98,9 +98,9 @@ struct ModelFileTests {
         expectError(ModelFileWriter.encode(m), "tensor W1 is 6x5, the architecture needs 6x4")
         var n = sampleModel()
         n.inputShape = [28, 28]
-        expectError(ModelFileWriter.encode(n), "input shape 28x28 has 784 values, the first layer takes 6")
+        expectError(ModelFileWriter.encode(n), "input 28x28: layer 1 (affine 6x4) takes 6 inputs, the layer before gives 784")
         var k = sampleModel()
-        k.architecture.layers[2] = .affine(inputs: 5, outputs: 3)
+        k.architecture.layers[2] = AffineSpec(inputs: 5, outputs: 3)
         expectError(ModelFileWriter.encode(k), "inconsistent sizes")
         var p = sampleModel()
         p.parameters.removeLast()

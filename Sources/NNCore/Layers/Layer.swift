@@ -1,197 +1,170 @@
-// Layers.swift: the hidden layers. Each is a small type holding exactly what its backward needs,
-// with forward and backward side by side (the book's common/layers.py, llm.c's layout).
+// Layer.swift: what a layer is. Two halves, as in kann:
+//  - a `LayerSpec` is a layer kind's description (its code in the model file, its fields, the tensors it
+//    stores and their shapes for a given input shape, its output shape): plain values, no float type;
+//  - a `Layer` is the running layer, generic over the float type, with forward and backward side by side
+//    and the cache its backward needs (the book's common/layers.py).
+// Every kind is one file in this folder holding both halves, plus one row in LayerKinds.swift.
 
-/// A trainable tensor and its gradient, shared by the layer that owns it and the optimizer.
+/// A trainable tensor (or a saved buffer) and its gradient, shared by the layer that owns it and the optimizer.
 public final class Parameter<Scalar: NNFloat> {
-    /// "W1", "b1", ...: the name gradient checks and diagnostics use.
+    /// "W1", "b1", "gamma1", ...: the name gradient checks, diagnostics and exports use.
     public var name: String
     public var value: Matrix<Scalar>
     public var grad: Matrix<Scalar>
-    /// Whether L2 weight decay applies (weights yes, biases no).
-    public let decays: Bool
+    public let role: TensorRole
 
-    public init(name: String, value: Matrix<Scalar>, decays: Bool) {
+    public init(name: String, value: Matrix<Scalar>, role: TensorRole) {
         self.name = name
         self.value = value
         self.grad = Matrix(rows: value.rows, cols: value.cols)
-        self.decays = decays
+        self.role = role
     }
+
+    /// Whether L2 weight decay applies (weights yes; biases, batch-norm scales and shifts no).
+    public var decays: Bool { role.isWeight }
+}
+
+/// What a stored tensor is for: decides its initial value, whether it is trained and whether it decays.
+public enum TensorRole: Sendable, Equatable {
+    /// Multiplies the input; drawn from the initialiser with this fan-in; decays.
+    case weight(fanIn: Int)
+    /// Added to the output; starts at 0.
+    case bias
+    /// Batch norm's gamma (starts at 1) and beta (starts at 0).
+    case scale, shift
+    /// Batch norm's running averages: saved with the model, not trained (start at 0 and 1).
+    case runningMean, runningVariance
+
+    public var isWeight: Bool {
+        if case .weight = self { return true }
+        return false
+    }
+
+    /// Trained by the optimizer (the running averages are not).
+    public var isTrainable: Bool {
+        switch self {
+        case .runningMean, .runningVariance: return false
+        default: return true
+        }
+    }
+}
+
+/// One tensor a layer kind stores, for a given input shape: "W" [inputs, outputs], "b" [1, outputs], ...
+public struct TensorSpec: Sendable, Equatable {
+    /// The name without the layer's index ("W", "b", "gamma", "beta", "mean", "var").
+    public var stem: String
+    public var rows: Int
+    public var cols: Int
+    public var role: TensorRole
+
+    public init(_ stem: String, rows: Int, cols: Int, role: TensorRole) {
+        self.stem = stem
+        self.rows = rows
+        self.cols = cols
+        self.role = role
+    }
+
+    /// The tensor's starting value: weights normal with the initialiser's deviation (drawn in storage
+    /// order), the rest constant.
+    public func initialValue<T: NNFloat>(_ initializer: WeightInit, rng: inout SeededGenerator) -> Matrix<T> {
+        switch role {
+        case .weight(let fanIn):
+            let std = initializer.standardDeviation(fanIn: fanIn)
+            var w = Matrix<T>(rows: rows, cols: cols)
+            for k in 0..<w.count { w.storage[k] = T(std * rng.nextNormal()) }
+            return w
+        case .scale, .runningVariance: return Matrix(rows: rows, cols: cols, repeating: 1)
+        case .bias, .shift, .runningMean: return Matrix(rows: rows, cols: cols)
+        }
+    }
+}
+
+/// A number describing a layer, as the model file stores it (u8, u32 or f64; docs/model-format.md).
+public enum LayerField: Sendable, Equatable {
+    case byte(UInt8)
+    case count(Int)
+    case real(Double)
+
+    /// What a reader must read next.
+    public enum Kind: Sendable { case byte, count, real }
+
+    public static func == (a: LayerField, b: LayerField) -> Bool {
+        switch (a, b) {
+        case (.byte(let x), .byte(let y)): return x == y
+        case (.count(let x), .count(let y)): return x == y
+        case (.real(let x), .real(let y)): return x.bitPattern == y.bitPattern
+        default: return false
+        }
+    }
+}
+
+/// A layer kind's description: what the model file stores for it and what it needs and gives.
+/// Shapes are those of one sample: [features] for dense data, [channels, height, width] for images.
+public protocol LayerSpec: Sendable, CustomStringConvertible {
+    /// The kind's code in the model file's HEAD section; never reused.
+    static var code: UInt8 { get }
+    /// The lowest model-format minor version that knows this kind (writers stamp the file with the
+    /// highest their layers need, so a file of old kinds stays readable by old readers, byte for byte).
+    static var sinceMinorVersion: UInt16 { get }
+    /// What the model file stores after the code, in this order.
+    static var fieldKinds: [LayerField.Kind] { get }
+    /// The stored fields of this layer.
+    var fields: [LayerField] { get }
+    /// Rebuilds a layer from stored fields (as many, of the kinds `fieldKinds` says); throws a short
+    /// message when they make no sense (a zero size, a ratio outside [0, 1), ...).
+    init(fields: [LayerField]) throws(LayerSpecError)
+    /// The shape of one output sample for one input sample, or why this input does not fit.
+    func outputShape(for input: [Int]) throws(LayerSpecError) -> [Int]
+    /// The tensors the layer stores for this input shape, in file order.
+    func tensors(for input: [Int]) -> [TensorSpec]
+    /// Whether the layer numbers its tensors with a new index (affine and conv: W1 b1, W2 b2, ...); the
+    /// layers after it (batch norm) use the same index.
+    var startsNewIndex: Bool { get }
+    /// The layer's token in the --layers grammar ("300" for a dense layer, "conv32k5", "maxpool2"), or nil
+    /// for the layers the grammar adds by itself (activations, batch norm, dropout, flatten).
+    var token: String? { get }
+    /// The running layer with these tensor values (shapes already checked against `tensors(for:)`).
+    func makeLayer<T: NNFloat>(input: [Int], tensors: [Matrix<T>], index: Int) -> any Layer<T>
+}
+
+extension LayerSpec {
+    public var startsNewIndex: Bool { false }
+    public var token: String? { nil }
+    public func tensors(for input: [Int]) -> [TensorSpec] { [] }
+    /// Equal kinds with equal fields.
+    public func isSame(as other: any LayerSpec) -> Bool { Self.code == type(of: other).code && fields == other.fields }
+}
+
+/// Why a layer's fields or input do not fit, in a few words ("takes 784 inputs, the layer before gives 300").
+public struct LayerSpecError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// Training or inference: layers such as dropout and batch norm behave differently.
 public enum Mode: Sendable { case training, inference }
 
-/// A hidden layer: x [batch, inputs] -> y [batch, outputs], and back.
+/// A running layer: x [batch, inputs] -> y [batch, outputs] and back. A sample's values are one row, in
+/// the order of its shape ([C, H, W] rows are channel after channel, row after row).
 public protocol Layer<Scalar>: AnyObject {
     associatedtype Scalar: NNFloat
-    var spec: LayerSpec { get }
+    var spec: any LayerSpec { get }
     var parameters: [Parameter<Scalar>] { get }
     /// State saved with the model but not trained (batch norm's running averages).
     var buffers: [Parameter<Scalar>] { get }
     func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar>
     /// Takes dL/dy, stores parameter gradients (overwriting), returns dL/dx.
     func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar>
+    /// Which side of each kink the last forward pass was on (ReLU: the active units; max pooling: the
+    /// winner of each window). A gradient check compares it before and after a step: a change means the
+    /// step crossed a kink and the central difference is meaningless there. Empty for smooth layers.
+    var kinkState: [Int32] { get }
 }
 
 extension Layer {
     public var buffers: [Parameter<Scalar>] { [] }
-}
-
-// MARK: - Affine
-
-/// y = x W + b.
-public final class Affine<Scalar: NNFloat>: Layer {
-    public let weight: Parameter<Scalar>   // W [inputs, outputs]
-    public let bias: Parameter<Scalar>     // b [1, outputs]
-    private var x = Matrix<Scalar>(rows: 0, cols: 0)
-    /// The first layer's dx is never used: the network turns it off to save a third of that layer's work.
-    public var computesInputGradient = true
-
-    public init(weight: Matrix<Scalar>, bias: Matrix<Scalar>, index: Int) {
-        precondition(bias.rows == 1 && bias.cols == weight.cols)
-        self.weight = Parameter(name: "W\(index)", value: weight, decays: true)
-        self.bias = Parameter(name: "b\(index)", value: bias, decays: false)
-    }
-
-    public var spec: LayerSpec { .affine(inputs: weight.value.rows, outputs: weight.value.cols) }
-    public var parameters: [Parameter<Scalar>] { [weight, bias] }
-
-    // forward: x is [B, I], W is [I, O], b is [O]; y is [B, O].
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        self.x = x
-        let out = weight.value.cols
-        var y = Matrix<Scalar>(rows: x.rows, cols: out)
-        bias.value.storage.withUnsafeBufferPointer { b in
-            y.storage.withUnsafeMutableBufferPointer { y in
-                for r in 0..<x.rows { for j in 0..<out { y[r * out + j] = b[j] } }
-            }
-        }
-        gemm(x, weight.value, into: &y, beta: 1)
-        return y
-    }
-
-    // backward: dout is [B, O]; dW = x^T dout [I, O]; db = sum over rows of dout [O]; dx = dout W^T [B, I].
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        gemm(x, transposeA: true, dout, into: &weight.grad)
-        let out = dout.cols
-        dout.storage.withUnsafeBufferPointer { d in
-            bias.grad.storage.withUnsafeMutableBufferPointer { db in
-                for j in 0..<out { db[j] = 0 }
-                for r in 0..<dout.rows { for j in 0..<out { db[j] += d[r * out + j] } }
-            }
-        }
-        if !computesInputGradient { return Matrix(rows: 0, cols: 0) }
-        return matmul(dout, weight.value, transposeB: true)
-    }
-}
-
-// MARK: - Activations
-
-/// y = max(0, x). Caches y: the units with y > 0 are the ones backward lets through.
-public final class ReLU<Scalar: NNFloat>: Layer {
-    private var y = Matrix<Scalar>(rows: 0, cols: 0)
-    public init() {}
-    public var spec: LayerSpec { .activation(.relu) }
-    public var parameters: [Parameter<Scalar>] { [] }
-    /// The units that were positive in the last forward pass (gradient checks detect kinks with it).
-    public var lastMask: [Bool] { y.storage.map { $0 > 0 } }
-
-    // forward: x [B, N] -> y [B, N]. Branch-free so the loop vectorises.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        var y = x
-        y.storage.withUnsafeMutableBufferPointer { Scalar.reluInPlace($0.baseAddress!, $0.count) }
-        self.y = y
-        return y
-    }
-
-    // backward: dx = dout where y > 0, else 0. (At x = 0 the subgradient 0 is used.)
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        var dx = dout
-        dx.storage.withUnsafeMutableBufferPointer { d in
-            y.storage.withUnsafeBufferPointer { y in Scalar.reluMask(d.baseAddress!, y.baseAddress!, d.count) }
-        }
-        return dx
-    }
-}
-
-/// y = 1 / (1 + exp(-x)). Caches y.
-public final class Sigmoid<Scalar: NNFloat>: Layer {
-    private var y = Matrix<Scalar>(rows: 0, cols: 0)
-    public init() {}
-    public var spec: LayerSpec { .activation(.sigmoid) }
-    public var parameters: [Parameter<Scalar>] { [] }
-
-    // forward: x [B, N] -> y [B, N]
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        var y = x
-        y.storage.withUnsafeMutableBufferPointer { y in
-            for i in 0..<y.count { y[i] = sigmoid(y[i]) }
-        }
-        self.y = y
-        return y
-    }
-
-    // backward: dx = dout * y * (1 - y)
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        var dx = dout
-        dx.storage.withUnsafeMutableBufferPointer { d in
-            y.storage.withUnsafeBufferPointer { y in
-                for i in 0..<d.count { d[i] *= y[i] * (1 - y[i]) }
-            }
-        }
-        return dx
-    }
-}
-
-/// y = tanh(x). Caches y.
-public final class Tanh<Scalar: NNFloat>: Layer {
-    private var y = Matrix<Scalar>(rows: 0, cols: 0)
-    public init() {}
-    public var spec: LayerSpec { .activation(.tanh) }
-    public var parameters: [Parameter<Scalar>] { [] }
-
-    // forward: x [B, N] -> y [B, N]
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        var y = x
-        y.storage.withUnsafeMutableBufferPointer { y in
-            for i in 0..<y.count { y[i] = Scalar.tanh(y[i]) }
-        }
-        self.y = y
-        return y
-    }
-
-    // backward: dx = dout * (1 - y^2)
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        var dx = dout
-        dx.storage.withUnsafeMutableBufferPointer { d in
-            y.storage.withUnsafeBufferPointer { y in
-                for i in 0..<d.count { d[i] *= 1 - y[i] * y[i] }
-            }
-        }
-        return dx
-    }
-}
-
-/// The logistic function, written so that neither branch overflows.
-@inline(__always)
-public func sigmoid<T: NNFloat>(_ x: T) -> T {
-    if x >= 0 { return 1 / (1 + T.exp(-x)) }
-    let e = T.exp(x)
-    return e / (1 + e)
+    public var kinkState: [Int32] { [] }
+    /// Parameters, then buffers: every tensor the model file stores for this layer, in file order.
+    public var storedTensors: [Parameter<Scalar>] { parameters + buffers }
 }

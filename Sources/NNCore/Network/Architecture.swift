@@ -1,10 +1,6 @@
-// Architecture.swift: what a network is made of, independent of its weights and float type.
-// The model file stores this; `Network(architecture:)` builds layers from it.
-
-/// Hidden activation functions.
-public enum Activation: String, CaseIterable, Sendable, Codable {
-    case relu, sigmoid, tanh
-}
+// Architecture.swift: what a network is made of, independent of its weights and float type: the shape of
+// one input sample, the layers in order (each a LayerSpec from LayerKinds) and the output layer with its
+// loss. The model file stores this; `Network(architecture:)` builds the running layers from it.
 
 /// The output layer together with its loss: the three kinds of task the toolkit trains.
 public enum OutputKind: String, CaseIterable, Sendable, Codable {
@@ -16,24 +12,14 @@ public enum OutputKind: String, CaseIterable, Sendable, Codable {
     case identityMeanSquaredError = "mse"
 }
 
-/// One layer of the ordered list that makes a network.
-public enum LayerSpec: Equatable, Sendable {
-    /// y = x W + b, W is [inputs, outputs], b is [outputs].
-    case affine(inputs: Int, outputs: Int)
-    case activation(Activation)
-    /// Batch normalisation over `features` units (gamma, beta, running mean and variance).
-    case batchNorm(features: Int)
-    /// Inverted dropout with the given drop ratio (identity at inference).
-    case dropout(ratio: Double)
-}
-
 /// Weight initialisers (the book's chapter 6).
 public enum WeightInit: String, CaseIterable, Sendable, Codable {
     /// Normal with standard deviation 0.01.
     case std001 = "std-0.01"
     /// Normal with standard deviation sqrt(1 / fan-in): for sigmoid and tanh.
     case xavier
-    /// Normal with standard deviation sqrt(2 / fan-in): for ReLU.
+    /// Normal with standard deviation sqrt(2 / fan-in): for ReLU. A convolution's fan-in is its input
+    /// channels times its kernel area.
     case he
 
     /// He for ReLU, Xavier for sigmoid and tanh.
@@ -50,12 +36,22 @@ public enum WeightInit: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// A whole network: the hidden layers in order, then the output layer with its loss.
+/// A whole network: the input shape, the hidden layers in order, then the output layer with its loss.
 public struct Architecture: Equatable, Sendable {
-    public var layers: [LayerSpec]
+    /// The shape of one input sample: [features], [height, width] (read row by row by a dense layer) or
+    /// [channels, height, width].
+    public var inputShape: [Int]
+    public var layers: [any LayerSpec]
     public var output: OutputKind
 
-    public init(layers: [LayerSpec], output: OutputKind) {
+    /// Largest number of stored values (all tensors together) a network may have: 2^28 floats, 1 GiB.
+    /// Sizes come from files and flags; this stops an absurd one before anything is allocated.
+    public static let maxParameterCount = 1 << 28
+    /// Largest number of values in one sample at any layer (a [C, H, W] activation).
+    public static let maxActivationSize = 1 << 24
+
+    public init(inputShape: [Int], layers: [any LayerSpec], output: OutputKind) {
+        self.inputShape = inputShape
         self.layers = layers
         self.output = output
     }
@@ -65,71 +61,110 @@ public struct Architecture: Equatable, Sendable {
     public static func mlp(sizes: [Int], activation: Activation, output: OutputKind,
                            batchNorm: Set<Int> = [], dropout: [Int: Double] = [:]) -> Architecture {
         precondition(sizes.count >= 2 && sizes.allSatisfy { $0 > 0 })
-        var layers: [LayerSpec] = []
+        var layers: [any LayerSpec] = []
         for i in 0..<(sizes.count - 1) {
-            layers.append(.affine(inputs: sizes[i], outputs: sizes[i + 1]))
+            layers.append(AffineSpec(inputs: sizes[i], outputs: sizes[i + 1]))
             if i < sizes.count - 2 {
-                if batchNorm.contains(i) { layers.append(.batchNorm(features: sizes[i + 1])) }
-                layers.append(.activation(activation))
-                if let r = dropout[i], r > 0 { layers.append(.dropout(ratio: r)) }
+                if batchNorm.contains(i) { layers.append(BatchNormSpec(features: sizes[i + 1])) }
+                layers.append(ActivationSpec(activation))
+                if let r = dropout[i], r > 0 { layers.append(DropoutSpec(ratio: r)) }
             }
         }
-        return Architecture(layers: layers, output: output)
+        return Architecture(inputShape: [sizes[0]], layers: layers, output: output)
     }
 
-    public var inputSize: Int? {
-        for l in layers { if case .affine(let i, _) = l { return i } }
-        return nil
+    public static func == (a: Architecture, b: Architecture) -> Bool {
+        a.inputShape == b.inputShape && a.output == b.output && a.layers.count == b.layers.count
+            && zip(a.layers, b.layers).allSatisfy { $0.isSame(as: $1) }
     }
 
-    public var outputSize: Int? {
-        for l in layers.reversed() { if case .affine(_, let o) = l { return o } }
-        return nil
+    /// One stored tensor of the network, with its full name ("W1", "gamma2", ...).
+    public struct Tensor: Sendable, Equatable {
+        public var name: String
+        public var spec: TensorSpec
+        /// The layer it belongs to.
+        public var layer: Int
     }
 
-    /// Sizes along the affine layers, e.g. [784, 100, 10].
-    public var sizes: [Int] {
-        var s: [Int] = []
-        for l in layers {
-            if case .affine(let i, let o) = l {
-                if s.isEmpty { s.append(i) }
-                s.append(o)
-            }
+    /// Each layer's input shape, then the output shape, when the layers fit together; else the first
+    /// problem, naming the layer.
+    public func shapes() throws(LayerSpecError) -> [[Int]] {
+        guard !inputShape.isEmpty, let n = Shape.product(inputShape), n > 0, n <= Architecture.maxActivationSize else {
+            throw LayerSpecError("the input shape \(Shape.text(inputShape)) is empty or too large")
         }
-        return s
+        var shapes = [inputShape]
+        for (i, layer) in layers.enumerated() {
+            let next: [Int]
+            do { next = try layer.outputShape(for: shapes[i]) } catch {
+                throw LayerSpecError("layer \(i + 1) (\(layer)) \(error.message)")
+            }
+            guard let n = Shape.product(next), n > 0, n <= Architecture.maxActivationSize else {
+                throw LayerSpecError("layer \(i + 1) (\(layer)) gives an empty or too large output \(Shape.text(next))")
+            }
+            shapes.append(next)
+        }
+        return shapes
     }
 
-    /// "784-100-10 relu softmax-ce"
+    /// Every stored tensor in file order, named: for each layer its parameters then its buffers.
+    /// (Call on a validated architecture.)
+    public var tensors: [Tensor] {
+        guard let shapes = try? shapes() else { return [] }
+        var out: [Tensor] = []
+        var index = 0
+        for (i, layer) in layers.enumerated() {
+            if layer.startsNewIndex { index += 1 }
+            for t in layer.tensors(for: shapes[i]) { out.append(Tensor(name: "\(t.stem)\(index)", spec: t, layer: i)) }
+        }
+        return out
+    }
+
+    /// Values per input sample.
+    public var inputSize: Int { Shape.product(inputShape) ?? 0 }
+
+    /// Values per output sample (classes, or regression targets).
+    public var outputSize: Int { (try? shapes().last).flatMap { Shape.product($0) } ?? 0 }
+
+    /// Stored values of all tensors, nil when the count overflows.
+    public var parameterCount: Int? {
+        var total = 0
+        for t in tensors {
+            guard let n = Shape.product([t.spec.rows, t.spec.cols]) else { return nil }
+            let (s, overflow) = total.addingReportingOverflow(n)
+            if overflow { return nil }
+            total = s
+        }
+        return total
+    }
+
+    /// The layer tokens of the --layers grammar: "784-100-10", "1x28x28-conv32k5-maxpool2-128-10".
+    public var layersText: String {
+        let first = layers.first is AffineSpec ? String(inputSize) : Shape.text(inputShape)
+        return ([first] + layers.compactMap(\.token)).joined(separator: "-")
+    }
+
+    /// "784-100-10 relu softmax-ce, batch-norm x2, dropout 0.3,0.3"
     public var summary: String {
-        let acts = layers.compactMap { l -> String? in
-            if case .activation(let a) = l { return a.rawValue } else { return nil }
-        }
+        let acts = layers.compactMap { ($0 as? ActivationSpec)?.function.rawValue }
         let actText = Set(acts).count == 1 ? acts[0] : acts.joined(separator: ",")
         var extras: [String] = []
-        let bn = layers.filter { if case .batchNorm = $0 { return true } else { return false } }.count
+        let bn = layers.filter { $0 is BatchNormSpec }.count
         if bn > 0 { extras.append("batch-norm x\(bn)") }
-        let drops = layers.compactMap { l -> String? in if case .dropout(let r) = l { return "\(r)" } else { return nil } }
+        let drops = layers.compactMap { ($0 as? DropoutSpec).map { "\($0.ratio)" } }
         if !drops.isEmpty { extras.append("dropout " + drops.joined(separator: ",")) }
-        return sizes.map(String.init).joined(separator: "-") + (actText.isEmpty ? "" : " " + actText) + " " + output.rawValue
-            + extras.map { ", " + $0 }.joined()
+        return layersText + (actText.isEmpty ? "" : " " + actText) + " " + output.rawValue + extras.map { ", " + $0 }.joined()
     }
 
-    /// Checks that consecutive affine layers agree and the network is usable. Returns a problem or nil.
+    /// Checks that the layers fit together, the sizes are within the ceilings and the output suits the
+    /// loss. Returns a problem or nil.
     public func validate() -> String? {
-        var width: Int? = nil
-        var hasAffine = false
-        for (i, l) in layers.enumerated() {
-            if case .affine(let inputs, let outputs) = l {
-                if inputs <= 0 || outputs <= 0 { return "layer \(i) has size \(inputs)x\(outputs)" }
-                if let w = width, w != inputs { return "layer \(i) takes \(inputs) inputs but the layer before gives \(w)" }
-                width = outputs
-                hasAffine = true
-            }
-            if case .batchNorm(let n) = l, n != width { return "layer \(i) normalises \(n) features but the layer before gives \(width ?? 0)" }
-            if case .dropout(let r) = l, !(r >= 0 && r < 1) { return "layer \(i) has dropout ratio \(r), outside [0, 1)" }
+        do { _ = try shapes() } catch { return error.message }
+        if !layers.contains(where: { $0.startsNewIndex }) { return "the network has no affine or convolution layer" }
+        guard let count = parameterCount, count <= Architecture.maxParameterCount else {
+            return "the network would have more than \(Architecture.maxParameterCount) parameters (the ceiling)"
         }
-        if !hasAffine { return "the network has no affine layer" }
-        if output == .softmaxCrossEntropy, let o = outputSize, o < 2 { return "softmax needs at least 2 outputs" }
+        if let last = try? shapes().last, last.count != 1 { return "the output has shape \(Shape.text(last)); end with a dense layer" }
+        if output == .softmaxCrossEntropy && outputSize < 2 { return "softmax needs at least 2 outputs" }
         return nil
     }
 }

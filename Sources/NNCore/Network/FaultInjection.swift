@@ -23,7 +23,7 @@ public enum Fault: String, CaseIterable, Sendable {
                 layers[i] = HalvedBiasAffine(layers[i] as! Affine<Double>)
             }
         }
-        let faulty = Network(layers: layers, output: network.output)
+        let faulty = Network(inputShape: network.inputShape, layers: layers, output: network.output)
         faulty.weightDecay = network.weightDecay
         return faulty
     }
@@ -32,7 +32,7 @@ public enum Fault: String, CaseIterable, Sendable {
 final class FaultySigmoid: Layer {
     private let inner = Sigmoid<Double>()
     private var y = Matrix<Double>(rows: 0, cols: 0)
-    var spec: LayerSpec { inner.spec }
+    var spec: any LayerSpec { inner.spec }
     var parameters: [Parameter<Double>] { [] }
     func forward(_ x: Matrix<Double>, mode: Mode) -> Matrix<Double> {
         y = inner.forward(x, mode: mode)
@@ -47,9 +47,9 @@ final class FaultySigmoid: Layer {
 
 final class FaultyReLU: Layer {
     private let inner = ReLU<Double>()
-    var spec: LayerSpec { inner.spec }
+    var spec: any LayerSpec { inner.spec }
     var parameters: [Parameter<Double>] { [] }
-    var lastMask: [Bool] { inner.lastMask }
+    var kinkState: [Int32] { inner.kinkState }
     func forward(_ x: Matrix<Double>, mode: Mode) -> Matrix<Double> { inner.forward(x, mode: mode) }
     func backward(_ dout: Matrix<Double>) -> Matrix<Double> { dout }   // BUG on purpose: no mask
 }
@@ -57,7 +57,7 @@ final class FaultyReLU: Layer {
 final class HalvedBiasAffine: Layer {
     private let inner: Affine<Double>
     init(_ inner: Affine<Double>) { self.inner = inner }
-    var spec: LayerSpec { inner.spec }
+    var spec: any LayerSpec { inner.spec }
     var parameters: [Parameter<Double>] { inner.parameters }
     func forward(_ x: Matrix<Double>, mode: Mode) -> Matrix<Double> { inner.forward(x, mode: mode) }
     func backward(_ dout: Matrix<Double>) -> Matrix<Double> {

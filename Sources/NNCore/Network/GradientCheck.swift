@@ -7,9 +7,10 @@
 // (see the README's figures). Coordinates where curvature still dominates (a small gradient next to a
 // large third derivative) are measured again with Richardson extrapolation (two more evaluations).
 //
-// ReLU kinks: if moving w by +-h flips any ReLU unit, the loss is not differentiable on that interval and
-// the central difference is meaningless; such coordinates are detected (the ReLU masks differ from the
-// unperturbed pass) and skipped, and counted in the report.
+// Kinks: if moving w by +-h flips any ReLU unit or changes the winner of a max-pool window (ties
+// included), the loss is not differentiable on that interval and the central difference is meaningless;
+// such coordinates are detected (a layer's kinkState differs from the unperturbed pass) and skipped, and
+// counted in the report.
 
 /// Settings of a gradient check.
 public struct GradientCheckConfig: Sendable {
@@ -75,14 +76,14 @@ public func checkGradients(
     }
     network.gradient(x, targets, mode: .training)
     let analytic = network.parameters.map(\.grad)
-    let baseMasks = reluMasks(network)
+    let baseKinks = kinkStates(network)
 
     var results: [TensorCheck] = []
     var rng = SeededGenerator(seed: config.seed)
-    // biases directly followed by batch norm
+    // biases directly followed by batch norm (its mean subtraction cancels them)
     var cancelled = Set<ObjectIdentifier>()
-    for (i, layer) in network.layers.enumerated() where i + 1 < network.layers.count {
-        if let affine = layer as? Affine<Double>, network.layers[i + 1] is BatchNorm<Double> { cancelled.insert(ObjectIdentifier(affine.bias)) }
+    for (i, layer) in network.layers.enumerated() where i + 1 < network.layers.count && network.layers[i + 1] is BatchNorm<Double> {
+        for p in layer.parameters where p.role == .bias { cancelled.insert(ObjectIdentifier(p)) }
     }
     for (t, param) in network.parameters.enumerated() {
         let n = param.value.count
@@ -104,10 +105,10 @@ public func checkGradients(
                     let old = p.value.storage[c]
                     p.value.storage[c] = old + h
                     let plus = net.loss(x, targets, mode: .training)
-                    let kinkPlus = reluMasks(net) != baseMasks
+                    let kinkPlus = kinkStates(net) != baseKinks
                     p.value.storage[c] = old - h
                     let minus = net.loss(x, targets, mode: .training)
-                    let kinkMinus = reluMasks(net) != baseMasks
+                    let kinkMinus = kinkStates(net) != baseKinks
                     p.value.storage[c] = old
                     return (kinkPlus || kinkMinus) ? nil : (plus - minus) / (2 * h)
                 }
@@ -182,9 +183,9 @@ private func summarize(name: String, rows: Int, cols: Int, coords: [Int], analyt
     return r
 }
 
-/// Which ReLU units were active in the last forward pass, layer by layer.
-private func reluMasks(_ net: Network<Double>) -> [[Bool]] {
-    net.layers.compactMap { ($0 as? ReLU<Double>)?.lastMask ?? ($0 as? FaultyReLU)?.lastMask }
+/// Which side of its kinks each layer was on in the last forward pass (ReLU units, max-pool winners).
+private func kinkStates(_ net: Network<Double>) -> [[Int32]] {
+    net.layers.map(\.kinkState)
 }
 
 extension Parallelism {

@@ -3,62 +3,47 @@
 
 /// A feed-forward network generic over its float type.
 public final class Network<Scalar: NNFloat> {
+    /// The shape of one input sample.
+    public let inputShape: [Int]
     public let layers: [any Layer<Scalar>]
     public let output: any OutputLayer<Scalar>
     /// Weight decay strength lambda: the loss gains lambda/2 * sum W^2 over weights (not biases).
     public var weightDecay: Scalar = 0
 
-    public init(layers: [any Layer<Scalar>], output: any OutputLayer<Scalar>) {
+    public init(inputShape: [Int], layers: [any Layer<Scalar>], output: any OutputLayer<Scalar>) {
+        self.inputShape = inputShape
         self.layers = layers
         self.output = output
         (layers.first as? Affine<Scalar>)?.computesInputGradient = false
     }
 
-    /// Builds the layers of `architecture` with the given parameter values, in `parameters` order.
+    /// Builds the layers of a validated `architecture` with the given tensor values, in the order of
+    /// `architecture.tensors` (the model file's order).
     public convenience init(architecture: Architecture, parameterValues: [Matrix<Scalar>]) {
-        var values = parameterValues.makeIterator()
+        let shapes: [[Int]]
+        do { shapes = try architecture.shapes() } catch { preconditionFailure("invalid architecture: \(error)") }
+        var values = parameterValues[...]
         var layers: [any Layer<Scalar>] = []
-        var affineIndex = 0
-        for spec in architecture.layers {
-            switch spec {
-            case .affine(let i, let o):
-                affineIndex += 1
-                let w = values.next()!, b = values.next()!
-                precondition(w.rows == i && w.cols == o && b.rows == 1 && b.cols == o, "parameter shapes do not match \(spec)")
-                layers.append(Affine(weight: w, bias: b, index: affineIndex))
-            case .batchNorm(let n):
-                let t = (0..<4).map { _ in values.next()! }
-                precondition(t.allSatisfy { $0.rows == 1 && $0.cols == n }, "batch norm tensors do not match \(spec)")
-                layers.append(BatchNorm(gamma: t[0], beta: t[1], runningMean: t[2], runningVar: t[3], index: affineIndex))
-            case .dropout(let r):
-                layers.append(Dropout<Scalar>(ratio: r))
-            case .activation(.relu): layers.append(ReLU<Scalar>())
-            case .activation(.sigmoid): layers.append(Sigmoid<Scalar>())
-            case .activation(.tanh): layers.append(Tanh<Scalar>())
+        var index = 0
+        for (i, spec) in architecture.layers.enumerated() {
+            if spec.startsNewIndex { index += 1 }
+            let expected = spec.tensors(for: shapes[i])
+            precondition(values.count >= expected.count, "fewer parameter tensors than the architecture has")
+            let mine = Array(values.prefix(expected.count))
+            values = values.dropFirst(expected.count)
+            for (t, v) in zip(expected, mine) {
+                precondition(v.rows == t.rows && v.cols == t.cols, "tensor \(t.stem)\(index) is \(v.rows)x\(v.cols), \(spec) needs \(t.rows)x\(t.cols)")
             }
+            layers.append(spec.makeLayer(input: shapes[i], tensors: mine, index: index))
         }
-        precondition(values.next() == nil, "more parameter tensors than the architecture has")
-        self.init(layers: layers, output: Network.makeOutput(architecture.output))
+        precondition(values.isEmpty, "more parameter tensors than the architecture has")
+        self.init(inputShape: architecture.inputShape, layers: layers, output: Network.makeOutput(architecture.output))
     }
 
-    /// A freshly initialised network: weights normal with the initialiser's deviation, biases zero.
+    /// A freshly initialised network: weights normal with the initialiser's deviation (fan-in: inputs,
+    /// or input channels x kernel area), biases zero, batch norm's scales one.
     public convenience init(architecture: Architecture, initializer: WeightInit, rng: inout SeededGenerator) {
-        var values: [Matrix<Scalar>] = []
-        for spec in architecture.layers {
-            switch spec {
-            case .affine(let i, let o):
-                let std = initializer.standardDeviation(fanIn: i)
-                var w = Matrix<Scalar>(rows: i, cols: o)
-                for k in 0..<w.count { w.storage[k] = Scalar(std * rng.nextNormal()) }
-                values.append(w)
-                values.append(Matrix(rows: 1, cols: o))
-            case .batchNorm(let n):
-                values += [Matrix(rows: 1, cols: n, repeating: 1), Matrix(rows: 1, cols: n),
-                           Matrix(rows: 1, cols: n), Matrix(rows: 1, cols: n, repeating: 1)]
-            case .activation, .dropout:
-                break
-            }
-        }
+        let values: [Matrix<Scalar>] = architecture.tensors.map { $0.spec.initialValue(initializer, rng: &rng) }
         self.init(architecture: architecture, parameterValues: values)
     }
 
@@ -70,13 +55,13 @@ public final class Network<Scalar: NNFloat> {
         }
     }
 
-    public var architecture: Architecture { Architecture(layers: layers.map { $0.spec }, output: output.kind) }
+    public var architecture: Architecture { Architecture(inputShape: inputShape, layers: layers.map { $0.spec }, output: output.kind) }
 
     /// Every trainable tensor, in layer order (W1, b1, W2, b2, ...).
     public var parameters: [Parameter<Scalar>] { layers.flatMap { $0.parameters } }
 
     /// Every stored tensor, layer by layer: its parameters, then its buffers (the model file's order).
-    public var allTensors: [Parameter<Scalar>] { layers.flatMap { $0.parameters + $0.buffers } }
+    public var allTensors: [Parameter<Scalar>] { layers.flatMap { $0.storedTensors } }
 
     /// Gives each dropout layer its own generator, derived from the run's seed and the layer's position.
     public func seedRandomLayers(_ seed: UInt64) {
