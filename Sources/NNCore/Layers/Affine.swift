@@ -42,7 +42,7 @@ public struct AffineSpec: LayerSpec, Equatable {
 }
 
 /// y = x W + b.
-public final class Affine<Scalar: NNFloat>: Layer {
+public final class Affine<Scalar: NNFloat>: Layer, SkippableInputGradient {
     public let weight: Parameter<Scalar>   // W [inputs, outputs]
     public let bias: Parameter<Scalar>     // b [1, outputs]
     private var x = Matrix<Scalar>(rows: 0, cols: 0)

@@ -168,3 +168,9 @@ extension Layer {
     /// Parameters, then buffers: every tensor the model file stores for this layer, in file order.
     public var storedTensors: [Parameter<Scalar>] { parameters + buffers }
 }
+
+/// A layer that can skip computing dL/dx: the network's first layer, whose dx nobody uses (a third of its
+/// work in a dense layer, the whole col2im in a convolution).
+public protocol SkippableInputGradient: AnyObject {
+    var computesInputGradient: Bool { get set }
+}

@@ -9,6 +9,10 @@ public enum LayerKinds {
         ActivationSpec.self,    // 2
         BatchNormSpec.self,     // 3
         DropoutSpec.self,       // 4
+        Conv2DSpec.self,        // 5
+        MaxPool2DSpec.self,     // 6
+        AvgPool2DSpec.self,     // 7
+        FlattenSpec.self,       // 8
     ]
 
     /// The kind with this model-file code, if any.

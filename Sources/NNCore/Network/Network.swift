@@ -14,7 +14,7 @@ public final class Network<Scalar: NNFloat> {
         self.inputShape = inputShape
         self.layers = layers
         self.output = output
-        (layers.first as? Affine<Scalar>)?.computesInputGradient = false
+        (layers.first as? any SkippableInputGradient)?.computesInputGradient = false
     }
 
     /// Builds the layers of a validated `architecture` with the given tensor values, in the order of
