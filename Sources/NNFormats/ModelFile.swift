@@ -41,9 +41,9 @@ public struct Model: Equatable, Sendable {
     }
 
     /// Builds a model from a trained network.
-    public init(network: Network<Float>, inputShape: [Int], scaling: InputScaling, positiveClass: Int? = nil,
+    public init(network: Network<Float>, scaling: InputScaling, positiveClass: Int? = nil,
                 imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
-        self.init(architecture: network.architecture, parameters: network.allTensors.map { $0.value }, inputShape: inputShape,
+        self.init(architecture: network.architecture, parameters: network.allTensors.map { $0.value }, inputShape: network.inputShape,
                   scaling: scaling, positiveClass: positiveClass, imageRecipe: imageRecipe, classNames: classNames, metadata: metadata)
     }
 
@@ -57,6 +57,14 @@ public struct Model: Equatable, Sendable {
     }
 
     public func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+
+    /// The size of a one-channel image the network takes: an input shape [H, W] or [1, H, W].
+    public var imageSize: (height: Int, width: Int)? {
+        let s = inputShape
+        if s.count == 2 { return (s[0], s[1]) }
+        if s.count == 3 && s[0] == 1 { return (s[1], s[2]) }
+        return nil
+    }
 }
 
 /// An image normalisation recipe: a name and its numeric parameters.

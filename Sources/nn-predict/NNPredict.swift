@@ -71,7 +71,7 @@ struct NNPredict: ParsableCommand {
         }
 
         let normalizer = m.imageRecipe.map { DigitNormalizer(parameters: $0.parameters) } ?? .standard
-        let reader = PNGInputs(normalizer: normalizer, normalize: !noNormalize, inputShape: m.inputShape, maxPixels: maxPixels,
+        let reader = PNGInputs(normalizer: normalizer, normalize: !noNormalize, inputShape: m.inputShape, imageSize: m.imageSize, maxPixels: maxPixels,
                                saveDirectory: saveNormalized)
         // One parallel region for the whole run: each worker takes the next few paths, reads and
         // normalises them, classifies them as one batch with its own copy of the network (layers cache
@@ -235,6 +235,8 @@ struct PNGInputs: Sendable {
     var normalizer: DigitNormalizer
     var normalize: Bool
     var inputShape: [Int]
+    /// The one-channel image size the model takes, if it takes one.
+    var imageSize: (height: Int, width: Int)?
     var maxPixels: Int
     var saveDirectory: String?
 
@@ -247,13 +249,13 @@ struct PNGInputs: Sendable {
         do { image = try decodePNG(bytes, maxPixels: maxPixels) } catch { return .failure(InputFailure("\(error)")) }
         let input: GrayImage
         if normalize {
-            guard inputShape == [normalizer.canvas, normalizer.canvas] else {
+            guard let size = imageSize, size == (normalizer.canvas, normalizer.canvas) else {
                 return .failure(InputFailure("the model takes \(inputShape.map(String.init).joined(separator: "x")) inputs, not \(normalizer.canvas)x\(normalizer.canvas) images"))
             }
             input = normalizer.normalize(image)
         } else {
-            guard inputShape.count == 2, image.height == inputShape[0], image.width == inputShape[1] else {
-                return .failure(InputFailure("is \(image.width)x\(image.height); with --no-normalize the model needs \(inputShape.reversed().map(String.init).joined(separator: "x"))"))
+            guard let size = imageSize, image.height == size.height, image.width == size.width else {
+                return .failure(InputFailure("is \(image.width)x\(image.height); with --no-normalize the model needs \(imageSize.map { "\($0.width)x\($0.height)" } ?? Shape.text(inputShape)) images"))
             }
             input = image
         }

@@ -176,7 +176,7 @@ struct NNTrain: ParsableCommand {
         let normalizer = DigitNormalizer.standard
         let recipe = trainSet.sampleShape == [normalizer.canvas, normalizer.canvas]
             ? ImageRecipe(name: normalizer.recipeName, parameters: normalizer.parameters) : nil
-        return Model(network: network, inputShape: trainSet.sampleShape, scaling: InputScaling(), positiveClass: model.positiveClass,
+        return Model(network: network, scaling: InputScaling(), positiveClass: model.positiveClass,
                      imageRecipe: recipe, metadata: meta)
     }
 

@@ -6,9 +6,11 @@ struct ModelFileTests {
     func sampleModel() -> Model {
         var rng = SeededGenerator(seed: 3)
         let net = Network<Float>(architecture: .mlp(sizes: [6, 4, 3], activation: .tanh, output: .softmaxCrossEntropy), initializer: .xavier, rng: &rng)
-        return Model(network: net, inputShape: [2, 3], scaling: InputScaling(), positiveClass: nil,
-                     imageRecipe: ImageRecipe(name: "mnist-com-v1", parameters: ["box": 20, "canvas": 28]),
-                     classNames: ["a", "b", "c"], metadata: [MetadataEntry("tool", "test"), MetadataEntry("seed", "3")])
+        var m = Model(network: net, scaling: InputScaling(), positiveClass: nil,
+                      imageRecipe: ImageRecipe(name: "mnist-com-v1", parameters: ["box": 20, "canvas": 28]),
+                      classNames: ["a", "b", "c"], metadata: [MetadataEntry("tool", "test"), MetadataEntry("seed", "3")])
+        m.inputShape = [2, 3]
+        return m
     }
 
     @Test func roundTripAndDeterminism() throws {
