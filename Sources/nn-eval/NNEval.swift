@@ -14,7 +14,8 @@ struct NNEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-eval",
         abstract: "Score a model on labelled IDX data.",
-        discussion: "With no data arguments, evaluates on the embedded t10k test set. The report goes to stdout.")
+        discussion: "With no data arguments, evaluates on the embedded t10k test set. The report goes to stdout.",
+        version: versionText)
 
     @Option(name: [.short, .customLong("model")], help: "Model file (- for stdin; default: the shipped model).")
     var model: String?

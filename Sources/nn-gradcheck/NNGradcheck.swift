@@ -18,7 +18,8 @@ struct NNGradcheck: ParsableCommand {
             synthetic inputs and targets. A tensor fails when a coordinate's relative error exceeds --rtol \
             and its absolute difference exceeds --atol, or when all its gradients are zero (a vacuous \
             check). Coordinates whose step crosses a ReLU kink are skipped and counted.
-            """)
+            """,
+        version: versionText)
 
     @Option(name: [.short, .customLong("model")], help: "Model file to check (- for stdin).") var model: String?
     @OptionGroup(title: "Network (when no --model is given; default 784-50-10)") var network: NetworkOptions

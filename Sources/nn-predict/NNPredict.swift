@@ -22,7 +22,8 @@ struct NNPredict: ParsableCommand {
             Each PNG is normalised like MNIST (grayscale, polarity, background, crop, fit 20x20, centre of \
             mass at the centre of 28x28) with the recipe stored in the model. `-` reads file paths from \
             stdin, one per line: find scans -name '*.png' | nn-predict -
-            """)
+            """,
+        version: versionText)
 
     @Option(name: [.short, .customLong("model")], help: "Model file (default: the shipped models/mnist-default.nnm).")
     var model: String?

@@ -16,7 +16,8 @@ struct NNTrain: ParsableCommand {
             tested on the 10,000 t10k images). One line per epoch goes to stderr; the model goes to -o \
             (- for stdout, so `nn-train -o - | nn-eval -m -` works). SIGINT or SIGTERM finishes the current \
             batch, writes a checkpoint and exits 130 or 143; --resume CHECKPOINT continues the run exactly.
-            """)
+            """,
+        version: versionText)
 
     @OptionGroup(title: "Data") var data: TrainDataOptions
     @OptionGroup(title: "Model") var model: NetworkOptions
