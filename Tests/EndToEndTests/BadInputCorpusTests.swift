@@ -295,7 +295,7 @@ private func check(_ c: BadInputCase) throws {
 
     /// A full file system (a 64 KB tmpfs, filled) for -o: a clear write error and no file left behind.
     /// Needs mount(2) (root in a container that allows it); skipped otherwise.
-    @Test(.enabled(if: Tmpfs.canMount)) func fullDisk() throws {
+    @Test(.enabled(if: Tmpfs.canMount, "needs mount(2) of a tmpfs (root in a container that allows it)")) func fullDisk() throws {
         let dir = try Tools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let disk = dir + "/disk"

@@ -28,7 +28,7 @@ struct DigestTests {
         }
     }
 
-    @Test("digests of the official MNIST t10k files", .enabled(if: Paths.haveSharedMNIST))
+    @Test("digests of the official MNIST t10k files")
     func officialFiles() throws {
         let labels = Paths.sharedDatasets + "/mnist/" + Known.labels
         #expect(try nnFetch(["sha256", labels]).stdout.hasPrefix(Known.labelsSHA))
@@ -50,7 +50,7 @@ struct DigestTests {
     }
 }
 
-@Suite("nn-fetch against a loopback mirror", .serialized, .enabled(if: Paths.haveSharedMNIST))
+@Suite("nn-fetch against a loopback mirror", .serialized)
 struct MirrorTests {
     /// Runs `nn-fetch fetch mnist` with the t10k-only manifest into `out`, trying `mirrors` in order.
     func fetch(_ out: String, _ manifest: String, _ mirrors: [String], extra: [String] = []) throws -> Outcome {
@@ -184,7 +184,7 @@ struct MirrorTests {
     }
 }
 
-@Suite("nn-fetch from a local mirror", .enabled(if: Paths.haveSharedMNIST))
+@Suite("nn-fetch from a local mirror")
 struct LocalMirrorTests {
     @Test("a directory or file:// mirror whose gz files are recompressed is accepted by decompressed digest")
     func recompressed() throws {
