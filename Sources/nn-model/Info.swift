@@ -149,6 +149,7 @@ struct Info: ParsableCommand {
         case .string(let s): return s
         case .number(let d): return "\(d)"
         case .array(let a): return a.map { plain($0) }.joined(separator: a.contains { if case .object = $0 { return true } else { return false } } ? ", " : " ")
+        case .object(let o) where o.isEmpty: return "none"
         case .object(let o): return o.map { "\($0.0)=\(plain($0.1, key: $0.0))" }.joined(separator: " ")
         case .null: return "-"
         default: return v.text

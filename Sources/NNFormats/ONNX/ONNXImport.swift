@@ -285,8 +285,10 @@ public enum ONNXImport {
         // The output kind: the graph's trailing Softmax / Sigmoid, or the caller's.
         var layers = state.layers
         let trailingSigmoid = layers.last == .activation(.sigmoid)
+        // nn-model's own files say their loss (an mse model ends without an output node)
+        let ownLoss = proto.metadataValue(ONNXExport.metadataPrefix + "loss").flatMap(OutputKind.init(rawValue:))
         let output: OutputKind
-        switch (state.output?.kind, options.loss) {
+        switch (state.output?.kind, options.loss ?? ownLoss) {
         case (let g?, let o?) where g != o:
             throw fail("the graph ends in \(state.output!.node), which is \(g.rawValue), not the \(o.rawValue) --loss asks for")
         case (let g?, _):

@@ -29,6 +29,8 @@ public enum ONNXFormat {
         22: "INT4", 23: "FLOAT4E2M1", 24: "FLOAT8E8M0", 25: "UINT2", 26: "INT2", 27: "FLOAT6E2M3", 28: "FLOAT6E3M2",
     ]
     static func dataTypeName(_ t: Int32) -> String { dataTypeNames[t] ?? "unknown" }
+    /// "FLOAT16 (10)", "an unknown code (999)".
+    static func describeDataType(_ t: Int32) -> String { dataTypeNames[t].map { "\($0) (\(t))" } ?? "an unknown code (\(t))" }
 }
 
 /// An ONNX file's content that is not a protobuf error: a tensor nn-model cannot hold, a missing graph.
@@ -420,7 +422,7 @@ public struct ONNXTensor: Equatable, Sendable {
         case ONNXFormat.double: elementSize = 8
         case ONNXFormat.int64: elementSize = 8
         default:
-            throw ONNXError("\(label) has data type \(ONNXFormat.dataTypeName(dataType)) (\(dataType)); nn-model reads FLOAT, DOUBLE and INT64 tensors")
+            throw ONNXError("\(label) has data type \(ONNXFormat.describeDataType(dataType)); nn-model reads FLOAT, DOUBLE and INT64 tensors")
         }
         var count = 1
         for d in dims64 {
