@@ -260,7 +260,7 @@ public enum NPZFile {
             if flags & 1 != 0 { throw memberFail("encrypted") }
             if method != 0 && method != 8 { throw memberFail("compression method \(method); nn-model reads stored (0) and deflated (8) members") }
             if size > UInt64(maxMemberBytes) { throw memberFail("declares \(size) bytes, more than the \(maxMemberBytes) nn-model accepts") }
-            if method == 8 && size > 1032 * compressed + 1024 {
+            if method == 8 && size > 1024 && (size - 1024) / 1032 > compressed {
                 throw memberFail("declares \(size) bytes from \(compressed) compressed bytes, more than deflate can produce")
             }
             if method == 0 && size != compressed { throw memberFail("stored with \(compressed) bytes but declares \(size)") }

@@ -132,8 +132,8 @@ public enum NPZImport {
         if let problem = architecture.validate() { throw FormatError(path, "not a network nn-model can build: \(problem)") }
         let inputs = architecture.inputSize!
         let shape = options.inputShape ?? ONNXImport.defaultShape([inputs])
-        if shape.reduce(1, *) != inputs {
-            throw FormatError(path, "--input-shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values, W1 takes \(inputs)")
+        if ONNXFormat.elementCount(shape) != inputs {
+            throw FormatError(path, "--input-shape \(shape.map(String.init).joined(separator: "x")) has \(ONNXFormat.elementCount(shape).map(String.init) ?? "too many") values, W1 takes \(inputs)")
         }
         let model = Model(architecture: architecture, parameters: parameters, inputShape: shape, scaling: options.inputScaling,
                           metadata: [MetadataEntry("source-format", "npz (the book's params: W1, b1, ...)")])

@@ -235,7 +235,7 @@ public enum ONNXImport {
                 guard case .value(let v) = d, v > 0, v <= Int64(ONNXFormat.maxTensorElements) else { dims = []; break }
                 dims.append(Int(v))
             }
-            if dims.count == shape.count - 1, dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= ONNXFormat.maxTensorElements {
+            if dims.count == shape.count - 1, let n = ONNXFormat.elementCount(dims), n <= ONNXFormat.maxTensorElements {
                 inputDims = dims
                 state.sampleDims = dims
                 state.width = dims.count == 1 ? dims[0] : nil
@@ -330,12 +330,12 @@ public enum ONNXImport {
         if options.inputShape == nil, let text = proto.metadataValue(p + "input-shape") {
             let dims = text.split(separator: "x").compactMap { Int($0) }
             if dims.count == text.split(separator: "x").count, !dims.isEmpty, dims.allSatisfy({ $0 > 0 }),
-               dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) == inputSize {
+               ONNXFormat.elementCount(dims) == inputSize {
                 shape = dims
             }
         }
-        if shape.reduce(1, *) != inputSize {
-            throw fail("--input-shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values, the first dense layer takes \(inputSize)")
+        if ONNXFormat.elementCount(shape) != inputSize {
+            throw fail("--input-shape \(shape.map(String.init).joined(separator: "x")) has \(ONNXFormat.elementCount(shape).map(String.init) ?? "too many") values, the first dense layer takes \(inputSize)")
         }
         var recipe: ImageRecipe? = nil
         if let text = proto.metadataValue(p + "image-recipe") {
@@ -348,7 +348,7 @@ public enum ONNXImport {
             if let name = words.first { recipe = ImageRecipe(name: name, parameters: params) }
         }
         let classNames = proto.metadataValue(p + "class-names").flatMap(parseJSONStringArray) ?? []
-        let positive = proto.metadataValue(p + "positive-class").flatMap { Int($0) }
+        let positive = proto.metadataValue(p + "positive-class").flatMap { Int32($0) }.flatMap { $0 >= 0 ? Int($0) : nil }
         var metadata: [MetadataEntry] = []
         for e in proto.metadataProps where e.key.hasPrefix(p + "meta.") {
             metadata.append(MetadataEntry(String(e.key.dropFirst((p + "meta.").count)), e.value))

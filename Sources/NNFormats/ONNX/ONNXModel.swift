@@ -28,6 +28,17 @@ public enum ONNXFormat {
         16: "BFLOAT16", 17: "FLOAT8E4M3FN", 18: "FLOAT8E4M3FNUZ", 19: "FLOAT8E5M2", 20: "FLOAT8E5M2FNUZ", 21: "UINT4",
         22: "INT4", 23: "FLOAT4E2M1", 24: "FLOAT8E8M0", 25: "UINT2", 26: "INT2", 27: "FLOAT6E2M3", 28: "FLOAT6E3M2",
     ]
+    /// The product of `dims`, nil when it overflows or any is negative.
+    static func elementCount(_ dims: [Int]) -> Int? {
+        var n = 1
+        for d in dims {
+            guard d >= 0 else { return nil }
+            let (m, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = m
+        }
+        return n
+    }
     static func dataTypeName(_ t: Int32) -> String { dataTypeNames[t] ?? "unknown" }
     /// "FLOAT16 (10)", "an unknown code (999)".
     static func describeDataType(_ t: Int32) -> String { dataTypeNames[t].map { "\($0) (\(t))" } ?? "an unknown code (\(t))" }
