@@ -39,7 +39,8 @@ struct Info: ParsableCommand {
         var out: [(String, JSON)] = [("format", .string("nnm")), ("format_version", .string("\(layout.major).\(layout.minor)"))]
         if layout.sections.contains(where: { $0.type == "ckpt" }) {
             let c = try CheckpointCodec.decode(bytes, path: file)
-            out.append(("checkpoint", .object([("epoch", .int(c.progress.epoch)), ("position", .int(c.progress.position)),
+            // progress.epoch is the epoch in progress (1-based), or the next one when position is 0
+            out.append(("checkpoint", .object([("epochs_finished", .int(c.progress.epoch - 1)), ("samples_into_next_epoch", .int(c.progress.position)),
                                                ("optimizer_step", .int(c.optimizer.step))])))
         }
         out += modelFields(model)
