@@ -149,78 +149,93 @@ public enum ONNXExport {
 }
 
 // MARK: - JSON string arrays (class names)
+// Plain loops over UTF-8 bytes: the first version, over unicode scalars with nested functions, took the
+// optimizer ten seconds of every release build.
 
 /// ["a","b"] with JSON escapes.
 func jsonStringArray(_ strings: [String]) -> String {
-    "[" + strings.map { s in
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+    let hex = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = [UInt8(ascii: "[")]
+    for (k, s) in strings.enumerated() {
+        if k > 0 { out.append(UInt8(ascii: ",")) }
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), b]
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
             }
         }
-        return out + "\""
-    }.joined(separator: ",") + "]"
+        out.append(UInt8(ascii: "\""))
+    }
+    out.append(UInt8(ascii: "]"))
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Parses a JSON array of strings (nil if the text is anything else).
 func parseJSONStringArray(_ text: String) -> [String]? {
-    var it = Array(text.unicodeScalars)[...]
-    func skipSpace() { while let c = it.first, c == " " || c == "\n" || c == "\t" || c == "\r" { it.removeFirst() } }
-    func hex4() -> UInt32? {
-        guard it.count >= 4, let v = UInt32(String(String.UnicodeScalarView(it.prefix(4))), radix: 16) else { return nil }
-        it.removeFirst(4)
-        return v
-    }
-    skipSpace()
-    guard it.popFirst() == "[" else { return nil }
+    let b = Array(text.utf8)
+    var i = 0
     var out: [String] = []
-    skipSpace()
-    if it.first == "]" { it.removeFirst(); skipSpace(); return it.isEmpty ? [] : nil }
+    var expectValue = true   // after "[" or ","
+    while i < b.count && (b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x09 || b[i] == 0x0D) { i += 1 }
+    guard i < b.count, b[i] == UInt8(ascii: "[") else { return nil }
+    i += 1
     while true {
-        skipSpace()
-        guard it.popFirst() == "\"" else { return nil }
-        var s = String.UnicodeScalarView()
-        while true {
-            guard let c = it.popFirst() else { return nil }
-            if c == "\"" { break }
-            if c != "\\" { s.append(c); continue }
-            guard let e = it.popFirst() else { return nil }
+        while i < b.count && (b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x09 || b[i] == 0x0D) { i += 1 }
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: "]") {
+            if expectValue && !out.isEmpty { return nil }   // "[\"a\",]"
+            i += 1
+            break
+        }
+        if !expectValue {
+            guard b[i] == UInt8(ascii: ",") else { return nil }
+            expectValue = true
+            i += 1
+            continue
+        }
+        guard b[i] == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        var s: [UInt8] = []
+        var closed = false
+        while i < b.count {
+            let c = b[i]
+            i += 1
+            if c == UInt8(ascii: "\"") { closed = true; break }
+            if c != UInt8(ascii: "\\") { s.append(c); continue }
+            guard i < b.count else { return nil }
+            let e = b[i]
+            i += 1
             switch e {
-            case "\"", "\\", "/": s.append(e)
-            case "n": s.append("\n")
-            case "r": s.append("\r")
-            case "t": s.append("\t")
-            case "b": s.append("\u{8}")
-            case "f": s.append("\u{c}")
-            case "u":
-                guard var v = hex4() else { return nil }
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): s.append(e)
+            case UInt8(ascii: "n"): s.append(0x0A)
+            case UInt8(ascii: "r"): s.append(0x0D)
+            case UInt8(ascii: "t"): s.append(0x09)
+            case UInt8(ascii: "b"): s.append(0x08)
+            case UInt8(ascii: "f"): s.append(0x0C)
+            case UInt8(ascii: "u"):
+                guard i + 4 <= b.count, var v = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16) else { return nil }
+                i += 4
                 if v >= 0xD800 && v < 0xDC00 {   // a surrogate pair
-                    guard it.popFirst() == "\\", it.popFirst() == "u", let lo = hex4(), lo >= 0xDC00 && lo < 0xE000 else { return nil }
+                    guard i + 6 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u"),
+                          let lo = UInt32(String(decoding: b[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16), lo >= 0xDC00 && lo < 0xE000
+                    else { return nil }
+                    i += 6
                     v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
                 }
                 guard let u = Unicode.Scalar(v) else { return nil }
-                s.append(u)
+                s += Array(String(Character(u)).utf8)
             default: return nil
             }
         }
-        out.append(String(s))
-        skipSpace()
-        guard let c = it.popFirst() else { return nil }
-        if c == "]" { break }
-        guard c == "," else { return nil }
+        guard closed, let string = String(validating: s, as: UTF8.self) else { return nil }
+        out.append(string)
+        expectValue = false
     }
-    skipSpace()
-    return it.isEmpty ? out : nil
+    while i < b.count && (b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x09 || b[i] == 0x0D) { i += 1 }
+    return i == b.count ? out : nil
 }

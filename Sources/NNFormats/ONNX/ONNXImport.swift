@@ -1,7 +1,7 @@
 // ONNXImport.swift: an ONNX graph (from nn-model, torch.onnx.export, onnx.helper, ...) as a model.
 //
 // The graph must be a chain: from its one data input, each value feeds exactly one node, up to a graph
-// output. Each node is read by its rule in ONNXLayerTable.importRules; its other inputs must be constants
+// output. Each node is read by ONNXLayerTable.importNode; its other inputs must be constants
 // (initializers or Constant nodes). Anything else is refused as "node 'NAME' (OP): why".
 //
 // What the graph does not say comes from ONNXImportOptions, else from nn-toolkit's own metadata_props
@@ -172,8 +172,6 @@ struct ONNXImportState {
         parameters += [gamma, beta, mean, v]
     }
 
-    mutating func skip(_ n: ONNXNode) throws {}
-
     /// Flatten / Reshape to [N, features] before the first dense layer.
     mutating func flatten(_ n: ONNXNode, to features: Int?) throws {
         if sawDense { throw fail(n, "reshapes after the first dense layer; nn-model reads them only before it") }
@@ -259,11 +257,10 @@ public enum ONNXImport {
             if let (kind, at) = state.output {
                 if n.opType != "Identity" { throw state.fail(n, "follows the output \(kind == .softmaxCrossEntropy ? "softmax" : "node") \(at); nn-model reads it as the last node") }
             }
-            guard let rule = ONNXLayerTable.importRules[n.opType] else {
+            if n.inputs.filter({ $0 == state.current }).count > 1 { throw state.fail(n, "takes the data twice") }
+            guard try ONNXLayerTable.importNode(n, into: &state) else {
                 throw state.fail(n, "operator not supported (nn-model reads \(ONNXLayerTable.importedOperators))")
             }
-            if n.inputs.filter({ $0 == state.current }).count > 1 { throw state.fail(n, "takes the data twice") }
-            try rule(n, &state)
             guard let out = n.outputs.first, !out.isEmpty else { throw state.fail(n, "has no output") }
             for extra in n.outputs.dropFirst() where !extra.isEmpty && (consumers[extra] != nil || graph.outputs.contains { $0.name == extra }) {
                 throw state.fail(n, "its second output '\(extra)' is used; nn-model reads single-output nodes")

@@ -2,7 +2,7 @@
 // both a LayerSpec and an op type; ONNXExport.swift and ONNXImport.swift only walk graphs and call it.
 // When a layer kind is added (conv, pooling), its export case and its import rules go here.
 //
-//   layer kind          export (opset 13)                              import
+//   layer kind          export (opset 13)                              import (importNode)
 //   affine(i, o)        Gemm(x, W [i, o], b [o])                       Gemm (transA 0; transB, alpha, beta folded
 //                                                                      into W and b), MatMul (+ Add: the bias)
 //   activation          Relu / Sigmoid / Tanh                          Relu / Sigmoid / Tanh
@@ -59,11 +59,10 @@ enum ONNXLayerTable {
 
     // MARK: import
 
-    typealias ImportRule = (ONNXNode, inout ONNXImportState) throws -> Void
-
-    /// The operators the importer reads, by op type. Anything else is refused with its name.
-    static let importRules: [String: ImportRule] = [
-        "Gemm": { n, s in
+    /// Reads one node into the import `s` (ONNXImport.swift); false when its op type is not one of these.
+    static func importNode(_ n: ONNXNode, into s: inout ONNXImportState) throws -> Bool {
+        switch n.opType {
+        case "Gemm":
             try s.requireData(n, at: 0, "the data must be Gemm's first input (A)")
             if n.intAttribute("transA", 0) != 0 { throw s.fail(n, "transA = 1 transposes the data; nn-model reads [batch, features] rows") }
             let b = try s.constantMatrix(n, input: 1)
@@ -77,68 +76,67 @@ enum ONNXLayerTable {
                 bias = c
             }
             try s.addAffine(n, weight: w, bias: bias)
-        },
-        "MatMul": { n, s in
+        case "MatMul":
             try s.requireData(n, at: 0, "the data must be MatMul's first input")
             try s.addAffine(n, weight: try s.constantMatrix(n, input: 1), bias: nil)
-        },
-        "Add": { n, s in
+        case "Add":
             let k = try s.constantInput(n)
             if s.sawDense {
                 try s.setBias(n, try s.constantVector(n, input: k, length: s.width ?? 0))
             } else {
                 try s.scaleInput(n, multiply: 1, add: try s.scalar(n, input: k))
             }
-        },
-        "Sub": { n, s in
+        case "Sub":
             try s.requireData(n, at: 0, "subtracting the data from a constant is not an input scaling nn-model reads")
             if s.sawDense { throw s.fail(n, "only a leading Sub (input scaling) is supported") }
             try s.scaleInput(n, multiply: 1, add: -(try s.scalar(n, input: 1)))
-        },
-        "Mul": { n, s in
+        case "Mul":
             if s.sawDense { throw s.fail(n, "only a leading Mul (input scaling) is supported") }
             try s.scaleInput(n, multiply: try s.scalar(n, input: try s.constantInput(n)), add: 0)
-        },
-        "Div": { n, s in
+        case "Div":
             try s.requireData(n, at: 0, "dividing a constant by the data is not an input scaling nn-model reads")
             if s.sawDense { throw s.fail(n, "only a leading Div (input scaling) is supported") }
             let d = try s.scalar(n, input: 1)
             if d == 0 { throw s.fail(n, "divides by zero") }
             try s.scaleInput(n, multiply: 1 / d, add: 0)
-        },
-        "Relu": { n, s in try s.addLayer(n, .activation(.relu)) },
-        "Sigmoid": { n, s in try s.addLayer(n, .activation(.sigmoid)) },   // a trailing one becomes the output kind
-        "Tanh": { n, s in try s.addLayer(n, .activation(.tanh)) },
-        "BatchNormalization": { n, s in
+        case "Relu":
+            try s.addLayer(n, .activation(.relu))
+        case "Sigmoid":
+            try s.addLayer(n, .activation(.sigmoid))   // a trailing one becomes the output kind
+        case "Tanh":
+            try s.addLayer(n, .activation(.tanh))
+        case "BatchNormalization":
             try s.requireData(n, at: 0, "the data must be BatchNormalization's first input")
             if n.intAttribute("training_mode", 0) != 0 { throw s.fail(n, "training_mode = 1; nn-model reads the inference form") }
             if n.outputs.count > 1 && n.outputs[1...].contains(where: { !$0.isEmpty }) {
                 throw s.fail(n, "has running-statistics outputs (training form); nn-model reads the inference form")
             }
             let width = s.width ?? 0
-            let t = try (1...4).map { try s.constantVector(n, input: $0, length: width) }
-            try s.addBatchNorm(n, gamma: t[0], beta: t[1], mean: t[2], variance: t[3], epsilon: Double(n.floatAttribute("epsilon", 1e-5)))
-        },
-        "Dropout": { n, s in try s.skip(n) },
-        "Identity": { n, s in try s.skip(n) },
-        "Flatten": { n, s in
+            let gamma = try s.constantVector(n, input: 1, length: width), beta = try s.constantVector(n, input: 2, length: width)
+            let mean = try s.constantVector(n, input: 3, length: width), variance = try s.constantVector(n, input: 4, length: width)
+            try s.addBatchNorm(n, gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: Double(n.floatAttribute("epsilon", 1e-5)))
+        case "Dropout", "Identity":
+            break   // inference: nothing to do
+        case "Flatten":
             let axis = n.intAttribute("axis", 1)
             if axis != 1 { throw s.fail(n, "axis \(axis); nn-model reads Flatten with axis 1 (keep the batch dimension)") }
             try s.flatten(n, to: nil)
-        },
-        "Reshape": { n, s in
+        case "Reshape":
             let shape = try s.constant(n, input: 1)
             guard case .int64(let v) = shape.data, v.count == 2, v[0] == -1 || v[0] == 0, v[1] == -1 || v[1] > 0 else {
-                throw s.fail(n, "reshapes to \(shape.data.doubles.map { String(Int64($0)) }); nn-model reads a reshape to [-1 or 0, features] (flattening each sample)")
+                throw s.fail(n, "reshapes to \(shape.data.doubles.map { Int64($0) }); nn-model reads a reshape to [-1 or 0, features] (flattening each sample)")
             }
             try s.flatten(n, to: v[1] > 0 ? Int(v[1]) : nil)
-        },
-        "Softmax": { n, s in try s.setOutput(n, .softmaxCrossEntropy, axis: n.attribute("axis")?.i ?? (s.opset >= 13 ? -1 : 1)) },
-        "LogSoftmax": { n, s in try s.setOutput(n, .softmaxCrossEntropy, axis: n.attribute("axis")?.i ?? (s.opset >= 13 ? -1 : 1)) },
-    ]
+        case "Softmax", "LogSoftmax":
+            try s.setOutput(n, .softmaxCrossEntropy, axis: n.attribute("axis")?.i ?? (s.opset >= 13 ? -1 : 1))
+        default:
+            return false
+        }
+        return true
+    }
 
-    /// The op types `importRules` reads, for messages.
-    static var importedOperators: String { importRules.keys.sorted().joined(separator: ", ") }
+    /// The op types `importNode` reads, for messages.
+    static let importedOperators = "Add, BatchNormalization, Div, Dropout, Flatten, Gemm, Identity, LogSoftmax, MatMul, Mul, Relu, Reshape, Sigmoid, Softmax, Sub, Tanh"
 }
 
 extension ONNXNode {

@@ -392,7 +392,7 @@ public struct ONNXTensor: Equatable, Sendable {
         var dataType: Int32 = 0
         var raw: Range<Int>? = nil
         var floats: [Float] = [], doubles: [Double] = [], int64s: [Int64] = []
-        var typedFields = Set<Int>()
+        var typedFields: UInt32 = 0   // bit k: typed data field k is present
         var segmented = false, external = false
         var externalLocation = ""
         var name = ""
@@ -401,11 +401,11 @@ public struct ONNXTensor: Equatable, Sendable {
             case 1: try r.appendVarints(wire, to: &dims64)
             case 2: try r.expect(wire, .varint, field: field); dataType = try r.int32()
             case 3: try r.skip(wire); segmented = true
-            case 4: try r.appendFloats(wire, to: &floats); typedFields.insert(field)
-            case 7: try r.appendVarints(wire, to: &int64s); typedFields.insert(field)
+            case 4: try r.appendFloats(wire, to: &floats); typedFields |= 1 << field
+            case 7: try r.appendVarints(wire, to: &int64s); typedFields |= 1 << field
             case 8: try r.expect(wire, .lengthDelimited, field: field); name = try r.string()
             case 9: try r.expect(wire, .lengthDelimited, field: field); raw = try r.lengthDelimited()
-            case 10: try r.appendDoubles(wire, to: &doubles); typedFields.insert(field)
+            case 10: try r.appendDoubles(wire, to: &doubles); typedFields |= 1 << field
             case 12: try r.expect(wire, .lengthDelimited, field: field); docString = try r.string()
             case 13:
                 try r.expect(wire, .lengthDelimited, field: field)
@@ -417,7 +417,7 @@ public struct ONNXTensor: Equatable, Sendable {
             case 5, 6, 11:
                 // int32_data, string_data, uint64_data: data of types this reader refuses below
                 try r.skip(wire)
-                typedFields.insert(field)
+                typedFields |= 1 << field
             default: try r.skip(wire)
             }
         }
@@ -447,7 +447,7 @@ public struct ONNXTensor: Equatable, Sendable {
         self.dims = dims64.map { Int($0) }
         let shape = dims64.isEmpty ? "a scalar" : "dims " + dims64.map(String.init).joined(separator: "x")
         if let raw {
-            if !typedFields.isEmpty { throw ONNXError("\(label) holds both raw_data and typed data fields") }
+            if typedFields != 0 { throw ONNXError("\(label) holds both raw_data and typed data fields") }
             guard raw.count == count * elementSize else {
                 throw ONNXError("\(label) declares \(shape) (\(count) elements, \(count * elementSize) bytes of \(ONNXFormat.dataTypeName(dataType))) but its raw_data holds \(raw.count) bytes")
             }
@@ -461,7 +461,7 @@ public struct ONNXTensor: Equatable, Sendable {
         default: present = int64s.count; data = .int64(int64s)
         }
         let expectedField = dataType == ONNXFormat.float ? 4 : dataType == ONNXFormat.double ? 10 : 7
-        if !typedFields.subtracting([expectedField]).isEmpty {
+        if typedFields & ~(1 << expectedField) != 0 {
             throw ONNXError("\(label) of type \(ONNXFormat.dataTypeName(dataType)) holds data in fields of another type")
         }
         guard present == count else {
@@ -470,6 +470,7 @@ public struct ONNXTensor: Equatable, Sendable {
     }
 
     /// Little-endian raw_data as values (the caller checked the size).
+    @inline(never)
     private static func values(_ bytes: [UInt8], _ r: Range<Int>, dataType: Int32, count: Int) -> ONNXTensorData {
         func u64(_ o: Int) -> UInt64 {
             var v: UInt64 = 0
