@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// nn-toolkit: four Unix tools (nn-train, nn-eval, nn-predict, nn-gradcheck) over one core library.
+// nn-toolkit: five Unix tools (nn-train, nn-eval, nn-predict, nn-gradcheck, nn-model) over one core library.
 import PackageDescription
 
 let package = Package(
@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "nn-eval", targets: ["nn-eval"]),
         .executable(name: "nn-predict", targets: ["nn-predict"]),
         .executable(name: "nn-gradcheck", targets: ["nn-gradcheck"]),
+        .executable(name: "nn-model", targets: ["nn-model"]),
         .plugin(name: "DownloadDatasets", targets: ["DownloadDatasets"]),
     ],
     dependencies: [
@@ -24,7 +25,7 @@ let package = Package(
         .target(name: "CKernels"),
         // The math: tensors, layers, losses, network, optimizers, training loop. No I/O.
         .target(name: "NNCore", dependencies: ["CKernels"]),
-        // File formats: IDX (gzipped or raw) and the model file.
+        // File formats: IDX (gzipped or raw), the model file, ONNX (hand-written protobuf codec) and .npz.
         .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
         // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
@@ -46,6 +47,8 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"],
                                                         .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),
+        // Model files: info, and conversion to and from ONNX and the book's NumPy weights (.npz).
+        .executableTarget(name: "nn-model", dependencies: ["NNCommandLine"]),
         // Benchmarks and test-data generation (not installed for users).
         .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),
         // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.

@@ -1,9 +1,9 @@
 #!/bin/sh
-# build.sh: builds the libFuzzer targets (model, idx, png) into fuzz/.build/ with swiftc directly,
+# build.sh: builds the libFuzzer targets (model, idx, png, onnx, npz) into fuzz/.build/ with swiftc directly,
 # not SwiftPM: every module of the code under test (NNCore, NNFormats, NNImage) and the C kernels are
 # compiled with coverage instrumentation and AddressSanitizer, the fuzz entry points link libFuzzer.
 #
-#   fuzz/build.sh            -> fuzz/.build/fuzz-model, fuzz-idx, fuzz-png (about 3 minutes from clean)
+#   fuzz/build.sh            -> fuzz/.build/fuzz-model, fuzz-idx, fuzz-png, fuzz-onnx, fuzz-npz (about 3 minutes from clean)
 #   fuzz/build.sh idx        -> only fuzz-idx (modules are rebuilt only when their sources changed)
 #
 # libFuzzer and the ASan runtime come with the Swift toolchain (lib/swift/clang/lib/linux/
@@ -60,11 +60,12 @@ module() {  # name, "dependencies", sources...
         -o "$OUT/$name.o" "$@"
 }
 module NNCore "gemm pool" Sources/NNCore/*.swift
-module NNFormats "NNCore" Sources/NNFormats/*.swift
+module NNFormats "NNCore" Sources/NNFormats/*.swift Sources/NNFormats/ONNX/*.swift
 module NNImage "png_reader" Sources/NNImage/*.swift
 
-for t in ${*:-model idx png}; do
-    case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; esac
+for t in ${*:-model idx png onnx npz}; do
+    case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; onnx) src=FuzzONNX;; npz) src=FuzzNPZ;;
+        *) echo "build.sh: unknown target $t (model, idx, png, onnx, npz)" >&2; exit 2;; esac
     echo "build.sh: fuzz-$t" >&2
     $SWIFTC $CMODS -module-name "Fuzz_$t" "fuzz/targets/$src.swift" \
         "$OUT/NNCore.o" "$OUT/NNFormats.o" "$OUT/NNImage.o" "$OUT/gemm.o" "$OUT/pool.o" "$OUT/png_reader.o" \

@@ -67,6 +67,9 @@ extension ParsableCommand {
         } catch let e as FormatError {
             printError("\(name): \(e.description)")
             terminate(2)
+        } catch let e as FormatErrors {
+            for line in e.errors { printError("\(name): \(line.description)") }
+            terminate(2)
         } catch let e as ExitCode {
             terminate(e.rawValue)
         } catch {

@@ -13,3 +13,10 @@ public struct FormatError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "\(path == "-" ? "<stdin>" : path): \(message)" }
 }
+
+/// Several independent problems with one input (all of a file's shape mismatches), one line each.
+public struct FormatErrors: Error, CustomStringConvertible {
+    public var errors: [FormatError]
+    public init(_ errors: [FormatError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}

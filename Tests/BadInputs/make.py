@@ -3,11 +3,13 @@
 
     python3 Tests/BadInputs/make.py          # rewrites every file in Tests/BadInputs/ (deterministic)
 
-Everything is built here with struct, zlib and gzip, independently of the Swift code: the model files
-follow docs/model-format.md, so `good.nnm` being accepted by nn-eval is itself a check of that spec.
+Everything is built here with struct, zlib, gzip and zipfile, independently of the Swift code: the model
+files follow docs/model-format.md, so `good.nnm` being accepted by nn-eval is itself a check of that spec;
+the ONNX files are protobuf written by hand with onnx.proto's field numbers (`good.onnx` is accepted by
+onnx.checker and onnxruntime too), the .npz files are zip archives of .npy arrays as np.savez writes them.
 Each bad file differs from a good one in one way only, so a test that fails on it fails for that reason.
 """
-import gzip, io, os, struct, zlib
+import gzip, io, os, struct, zipfile, zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -92,6 +94,128 @@ def digit(w, h):
     return [0 if abs(((x - cx) ** 2 + (y - cy) ** 2) ** 0.5 - r) < max(1.0, r * 0.25) else 255 for y in range(h) for x in range(w)]
 
 
+# ---- ONNX: protobuf by hand, field numbers from onnx/onnx.proto ----
+def varint(n):
+    n &= (1 << 64) - 1
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def pb_int(field, v):
+    return varint(field << 3) + varint(v)
+
+
+def pb_bytes(field, data):
+    return varint(field << 3 | 2) + varint(len(data)) + data
+
+
+def pb_str(field, s):
+    return pb_bytes(field, s.encode())
+
+
+def pb_float(field, v):
+    return varint(field << 3 | 5) + struct.pack("<f", v)
+
+
+def tensor(name, dims, values=(), data_type=1, raw=None, extra=b""):
+    """TensorProto: 1 dims, 2 data_type, 8 name, 9 raw_data (float32 little-endian unless given)."""
+    if raw is None:
+        raw = struct.pack(f"<{len(values)}f", *values)
+    return b"".join(pb_int(1, d) for d in dims) + pb_int(2, data_type) + pb_str(8, name) + pb_bytes(9, raw) + extra
+
+
+def node(op, inputs, outputs, name, attributes=()):
+    """NodeProto: 1 input, 2 output, 3 name, 4 op_type, 5 attribute."""
+    return (b"".join(pb_str(1, i) for i in inputs) + b"".join(pb_str(2, o) for o in outputs) + pb_str(3, name) + pb_str(4, op)
+            + b"".join(pb_bytes(5, a) for a in attributes))
+
+
+def attr_int(name, v):  # AttributeProto: 1 name, 3 i, 20 type (INT = 2)
+    return pb_str(1, name) + pb_int(3, v) + pb_int(20, 2)
+
+
+def value_info(name, dims):
+    """ValueInfoProto: 1 name, 2 TypeProto{1 tensor_type{1 elem_type FLOAT, 2 shape{1 dim{1 dim_value | 2 dim_param}}}}."""
+    shape = b"".join(pb_bytes(1, pb_str(2, d) if isinstance(d, str) else pb_int(1, d)) for d in dims)
+    return pb_str(1, name) + pb_bytes(2, pb_bytes(1, pb_int(1, 1) + pb_bytes(2, shape)))
+
+
+def onnx_model(nodes, initializers, inputs, outputs, ir=7, opset=13):
+    """ModelProto: 1 ir_version, 2 producer_name, 7 graph{1 node, 2 name, 5 initializer, 11 input, 12 output}, 8 opset_import{2 version}."""
+    graph = (b"".join(pb_bytes(1, n) for n in nodes) + pb_str(2, "bad-inputs") + b"".join(pb_bytes(5, t) for t in initializers)
+             + b"".join(pb_bytes(11, v) for v in inputs) + b"".join(pb_bytes(12, v) for v in outputs))
+    return pb_int(1, ir) + pb_str(2, "make.py") + pb_bytes(7, graph) + pb_bytes(8, pb_int(2, opset))
+
+
+def weights(rows, cols, t):
+    return [((k * 2654435761 + t * 97) % 2001 - 1000) / 20000.0 for k in range(rows * cols)]
+
+
+def good_onnx(w1=None, first="Gemm", extra_nodes=()):
+    """784-4-10: Mul(pixels, 1/255) -> Gemm -> Relu -> Gemm -> Softmax. w1 replaces W1's TensorProto."""
+    inits = [tensor("scale", [], [1 / 255]), w1 or tensor("W1", [784, 4], weights(784, 4, 0)), tensor("b1", [4], weights(1, 4, 1)),
+             tensor("W2", [4, 10], weights(4, 10, 2)), tensor("b2", [10], weights(1, 10, 3))]
+    nodes = [node("Mul", ["pixels", "scale"], ["x"], "scale_input"),
+             node(first, ["x", "W1", "b1"], ["h"], "fc1"),
+             node("Relu", ["h"], ["a"], "relu1"),
+             node("Gemm", ["a", "W2", "b2"], ["z"], "fc2"),
+             node("Softmax", ["z"], ["p"], "softmax", [attr_int("axis", 1)])] + list(extra_nodes)
+    return onnx_model(nodes, inits, [value_info("pixels", ["N", 784])], [value_info("p", ["N", 10])])
+
+
+# ---- .npz: zip archives of .npy arrays ----
+def npy(shape, values, descr="<f8", header=None):
+    """An .npy file, version 1.0, as numpy.lib.format writes it (header padded to 64 bytes)."""
+    if header is None:
+        dims = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+        header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}"
+    pad = 64 - (10 + len(header) + 1) % 64
+    h = (header + " " * pad + "\n").encode()
+    fmt = {"<f8": "<%dd", "<f4": "<%df", ">f8": ">%dd"}.get(descr, "<%dd")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + struct.pack(fmt % len(values), *values)
+
+
+def npz(members, compressed=False):
+    """A zip of name -> bytes, like np.savez (stored) or np.savez_compressed (deflated)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED) as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def deflate_member(name, declared_size, deflated, crc):
+    """A one-member zip whose central directory declares `declared_size` bytes for raw deflate data `deflated`."""
+    n = name.encode()
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(deflated), declared_size, len(n), 0) + n
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(deflated), declared_size, len(n), 0, 0, 0, 0, 0, 0) + n
+    body = local + deflated
+    return body + central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(body), 0)
+
+
+def raw_deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def good_npz(shapes=None, names=None):
+    """The book's TwoLayerNet params for 784-4-10 (float64), W1 b1 W2 b2."""
+    shapes = shapes or {"W1": (784, 4), "b1": (4,), "W2": (4, 10), "b2": (10,)}
+    out = []
+    for t, (name, shape) in enumerate(shapes.items()):
+        count = 1
+        for d in shape:
+            count *= d
+        out.append((name + ".npy", npy(shape, weights(1, count, t))))
+    return npz(out)
+
+
 def main():
     for f in os.listdir(HERE):
         if f not in ("make.py", "README.md"):
@@ -151,6 +275,37 @@ def main():
     put("model-wrong-magic.nnm", b"\x89PNG\r\n\x1a\n" + good[8:])
     put("model-text.nnm", b"this is a README, not a model\n")
     put("model-empty.nnm", b"")
+
+    # ONNX: a good 784-4-10 model (its weights are those of good.nnm), and one fault each.
+    good_o = good_onnx()
+    put("good.onnx", good_o)
+    put("onnx-truncated.onnx", good_o[:len(good_o) // 2])
+    put("onnx-empty.onnx", b"")
+    # W1 declares 100000x784 float32 (313 MB) and holds 64 bytes
+    put("onnx-tensor-exceeds-file.onnx", good_onnx(w1=tensor("W1", [100000, 784], weights(4, 4, 0))))
+    # W1 declares 2^40 x 784 elements
+    put("onnx-dims-2pow40.onnx", good_onnx(w1=tensor("W1", [1 << 40, 784], weights(4, 4, 0))))
+    put("onnx-unknown-data-type.onnx", good_onnx(w1=tensor("W1", [784, 4], data_type=999, raw=b"\x00" * 16)))
+    # TensorProto 13 external_data {key "location", value "weights.bin"}, 14 data_location EXTERNAL
+    put("onnx-external-data.onnx", good_onnx(w1=pb_int(1, 784) + pb_int(1, 4) + pb_int(2, 1) + pb_str(8, "W1")
+                                             + pb_bytes(13, pb_str(1, "location") + pb_str(2, "weights.bin")) + pb_int(14, 1)))
+    put("onnx-unsupported-op.onnx", good_onnx(first="Conv"))
+
+    # .npz: the book's TwoLayerNet params for 784-4-10 (float64, stored like np.savez), and one fault each.
+    put("good.npz", good_npz())
+    # A zip bomb: 20 MB of zeros deflated to ~20 KB, declared honestly, behind an .npy header of 6 values
+    bomb = npy((3, 2), [0.0] * 6)
+    bomb_data = bomb + b"\x00" * (20_000_000)
+    put("npz-zip-bomb.npz", deflate_member("W1.npy", len(bomb_data), raw_deflate(bomb_data), zlib.crc32(bomb_data)))
+    # The same data declared as the header's 176 bytes: inflating must stop there
+    put("npz-inflates-past-size.npz", deflate_member("W1.npy", len(bomb), raw_deflate(bomb_data), zlib.crc32(bomb)))
+    # A member that declares 2 GiB from 100 compressed bytes
+    put("npz-size-lie.npz", deflate_member("W1.npy", 1 << 31, raw_deflate(bomb)[:100], 0))
+    put("npy-bad-dtype.npz", npz([("W1.npy", npy((784, 4), weights(784, 4, 0), descr=">f8"))]))
+    put("npy-bad-header.npz", npz([("W1.npy", npy((784, 4), weights(784, 4, 0), header="{'descr': '<f8', 'fortran_order': False, 'shape': (784, 4), 'extra': 1, }"))]))
+    put("npz-truncated.npz", good_npz()[:5000])
+    # b1 (5,) does not fit W1 (784, 4); W2 (3, 10) does not take W1's 4 outputs
+    put("npz-shapes-disagree.npz", good_npz({"W1": (784, 4), "b1": (5,), "W2": (3, 10), "b2": (10,)}))
 
     # PNGs
     put("digit.png", png_gray(28, 28, digit(28, 28)))

@@ -164,6 +164,58 @@ enum BadInputCases {
               mentions: ["not-a-directory.txt", "existing directory"]),
     ]
 
+    // MARK: ONNX and .npz files (nn-model)
+    static let interchange: [BadInputCase] = [
+        .init(command: "nn-model convert $IN/onnx-truncated.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-truncated.onnx", "truncated or corrupt protobuf", "runs past the end"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert $IN/onnx-empty.onnx -o m.nnm", exit: 2, mentions: ["onnx-empty.onnx", "empty file"]),
+        .init(command: "nn-model convert $IN/onnx-tensor-exceeds-file.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-tensor-exceeds-file.onnx", "tensor 'W1' declares dims 100000x784", "holds 64 bytes"]),
+        .init(command: "nn-model convert $IN/onnx-dims-2pow40.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-dims-2pow40.onnx", "tensor 'W1'", "1099511627776x784", "more than the 268435456 elements"]),
+        .init(command: "nn-model info $IN/onnx-dims-2pow40.onnx", exit: 2, mentions: ["onnx-dims-2pow40.onnx", "tensor 'W1'"]),
+        .init(command: "nn-model convert $IN/onnx-unknown-data-type.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-unknown-data-type.onnx", "tensor 'W1' has data type an unknown code (999)"]),
+        .init(command: "nn-model convert $IN/onnx-external-data.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-external-data.onnx", "tensor 'W1' keeps its data in an external file ('weights.bin')"]),
+        .init(command: "nn-model convert $IN/onnx-unsupported-op.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-unsupported-op.onnx", "node 'fc1' (Conv): operator not supported"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert - --from onnx -o m.nnm < $IN/onnx-truncated.onnx", exit: 2,
+              mentions: ["<stdin>", "truncated or corrupt protobuf"]),
+        .init(command: "nn-model convert $IN/npz-zip-bomb.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-zip-bomb.npz", "member 'W1.npy'", "shape (3, 2)", "declares 20000176"]),
+        .init(command: "nn-model convert $IN/npz-inflates-past-size.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-inflates-past-size.npz", "member 'W1.npy'", "inflates to more than its declared 176 bytes"]),
+        .init(command: "nn-model convert $IN/npz-size-lie.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-size-lie.npz", "member 'W1.npy'", "declares 2147483648 bytes"]),
+        .init(command: "nn-model convert $IN/npy-bad-dtype.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npy-bad-dtype.npz", "member 'W1.npy'", "dtype '>f8' is not supported"]),
+        .init(command: "nn-model convert $IN/npy-bad-header.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npy-bad-header.npz", "member 'W1.npy'", "bad .npy header", "'extra'"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert $IN/npz-truncated.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-truncated.npz", "no zip end-of-directory record"]),
+        .init(command: "nn-model info $IN/npz-zip-bomb.npz", exit: 2, mentions: ["npz-zip-bomb.npz", "member 'W1.npy'"]),
+        // every shape mismatch, one line each
+        .init(command: "nn-model convert $IN/npz-shapes-disagree.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-shapes-disagree.npz"], errorLines: 2),
+        .init(command: "nn-model convert $IN/good.npz -o m.nnm", exit: 2, mentions: ["--activation"]),
+        .init(command: "nn-model convert $IN/good.nnm -o m.nnm --activation relu", exit: 2, mentions: ["--activation is for .npz input"]),
+        .init(command: "nn-model convert $IN/good.nnm -o -", exit: 2, mentions: ["writing stdout needs --to"]),
+        .init(command: "nn-model convert $IN/good.nnm -o m.npz", exit: 2, mentions: ["m.npz", "writing .npz is not supported"]),
+        .init(command: "nn-model convert $IN/good.nnm -o m.bin", exit: 2, mentions: ["m.bin", "--to"]),
+        .init(command: "nn-model convert m.nnm -o ./m.nnm", exit: 2, mentions: ["the output is the input"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert m.nnm -o m.nnm", exit: 2, mentions: ["the output is the input"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert $IN/model-bad-crc.nnm -o m.onnx", exit: 2, mentions: ["model-bad-crc.nnm", "CRC mismatch"]),
+        .init(command: "nn-model convert $IN/good.onnx -o m.nnm --input-scale 0", exit: 2, mentions: ["--input-scale"]),
+        .init(command: "nn-model convert $IN/good.onnx -o m.nnm --input-scale 1/255", exit: 2,
+              mentions: ["good.onnx", "scales its input already", "scale_input"]),
+        .init(command: "nn-model convert $IN/good.onnx -o $IN/not-a-directory.txt/m.nnm", exit: 2,
+              mentions: ["not-a-directory.txt/m.nnm", "Not a directory"]),
+        .init(command: "nn-model convert $IN/good.onnx -o - --to nnm > /dev/full", exit: 2, mentions: ["No space left on device"]),
+        .init(command: "nn-model info $IN/model-text.nnm", exit: 2, mentions: ["model-text.nnm", "not a model file (.nnm), an ONNX model or an .npz archive"]),
+        .init(command: "nn-model --bogus", exit: 2, mentions: ["nn-model", "--bogus"], usage: true),
+    ]
+
     // MARK: usage errors
     static let usage: [BadInputCase] = [
         .init(command: "nn-train --bogus", exit: 2, mentions: ["nn-train", "--bogus"], usage: true),
@@ -196,7 +248,7 @@ enum BadInputCases {
         .init(command: "nn-gradcheck --layers 4-3-2 > /dev/full", exit: 2, mentions: ["No space left on device"]),
     ]
 
-    static let all = data + models + pngs + usage + output
+    static let all = data + models + pngs + interchange + usage + output
 
     /// Good inputs next to the bad ones: they must work, so each bad case fails for its own reason.
     static let controls: [(command: String, stdoutLines: Int?)] = [
@@ -208,6 +260,10 @@ enum BadInputCases {
         ("\(predict) --images $IN/good-images.idx", 20),
         ("nn-gradcheck -m $IN/good.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 2 --coordinates 3", nil),
         ("\(train) \(tiny) -o m.nnm", 0),
+        ("nn-model convert $IN/good.onnx -o m.nnm && \(eval.replacingOccurrences(of: "$IN/good.nnm", with: "m.nnm")) --images $IN/good-images.idx --labels $IN/good-labels.idx", nil),
+        ("nn-model convert $IN/good.npz -o m.nnm --activation relu && nn-gradcheck -m m.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 2 --coordinates 3", nil),
+        ("nn-model convert $IN/good.nnm -o m.onnx && nn-model info m.onnx --format json", 1),
+        ("nn-model info $IN/good.npz", nil),
     ]
 }
 
