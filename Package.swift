@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "NNCore", dependencies: ["CKernels"]),
         // File formats: IDX (gzipped or raw), the model file, ONNX (hand-written protobuf codec) and .npz.
         .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
+        // Other runtimes' formats: ONNX (a hand-written protobuf codec) and NumPy .npz. Only nn-model links
+        // it, so the other tools do not wait for it to compile.
+        .target(name: "NNInterchange", dependencies: ["NNFormats", "NNCore", "CZlib"]),
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
         // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
@@ -48,7 +51,7 @@ let package = Package(
                                                         .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),
         // Model files: info, and conversion to and from ONNX and the book's NumPy weights (.npz).
-        .executableTarget(name: "nn-model", dependencies: ["NNCommandLine"]),
+        .executableTarget(name: "nn-model", dependencies: ["NNCommandLine", "NNInterchange"]),
         // Benchmarks and test-data generation (not installed for users).
         .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),
         // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.
@@ -63,7 +66,7 @@ let package = Package(
                 ]),
             dependencies: ["nn-fetch"]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
-        .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNCore"]),
+        .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNInterchange", "NNCore"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),
         .testTarget(name: "PluginTests"),

@@ -56,11 +56,12 @@ module() {  # name, "dependencies", sources...
     # shellcheck disable=SC2086
     if [ -f "$OUT/$name.o" ] && [ -z "$(find $inputs -newer "$OUT/$name.o")" ]; then return; fi
     echo "build.sh: $name" >&2
-    $SWIFTC $CMODS -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
+    $SWIFTC $CMODS -package-name nn_toolkit -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
         -o "$OUT/$name.o" "$@"
 }
 module NNCore "gemm pool" Sources/NNCore/*.swift
-module NNFormats "NNCore" Sources/NNFormats/*.swift Sources/NNFormats/ONNX/*.swift
+module NNFormats "NNCore" Sources/NNFormats/*.swift
+module NNInterchange "NNFormats" Sources/NNInterchange/*.swift Sources/NNInterchange/ONNX/*.swift
 module NNImage "png_reader" Sources/NNImage/*.swift
 
 for t in ${*:-model idx png onnx npz}; do
@@ -68,7 +69,7 @@ for t in ${*:-model idx png onnx npz}; do
         *) echo "build.sh: unknown target $t (model, idx, png, onnx, npz)" >&2; exit 2;; esac
     echo "build.sh: fuzz-$t" >&2
     $SWIFTC $CMODS -module-name "Fuzz_$t" "fuzz/targets/$src.swift" \
-        "$OUT/NNCore.o" "$OUT/NNFormats.o" "$OUT/NNImage.o" "$OUT/gemm.o" "$OUT/pool.o" "$OUT/png_reader.o" \
+        "$OUT/NNCore.o" "$OUT/NNFormats.o" "$OUT/NNInterchange.o" "$OUT/NNImage.o" "$OUT/gemm.o" "$OUT/pool.o" "$OUT/png_reader.o" \
         -lz -lpng16 -o "$OUT/fuzz-$t"
 done
 ls -l "$OUT"/fuzz-*

@@ -2,8 +2,8 @@
 // into the caller's buffer. Gzip (or zlib) streams for IDX files, raw deflate for zip members (.npz).
 import CZlib
 
-final class Inflater {
-    enum Format {
+package final class Inflater {
+    package enum Format {
         /// gzip or zlib headers, detected; several gzip members back to back are one stream.
         case gzip
         /// raw deflate (zip archives): windowBits -15, one stream, nothing after it.
@@ -19,7 +19,7 @@ final class Inflater {
     private var ended = false
     private var produced = 0
 
-    init(_ input: [UInt8], path: String, format: Format = .gzip, context: String = "") throws {
+    package init(_ input: [UInt8], path: String, format: Format = .gzip, context: String = "") throws {
         self.input = input
         self.path = path
         self.format = format
@@ -39,7 +39,7 @@ final class Inflater {
     }
 
     /// The next `n` decompressed bytes, or an error if the stream ends or is corrupt.
-    func read(_ n: Int) throws -> [UInt8] {
+    package func read(_ n: Int) throws -> [UInt8] {
         if n == 0 { return [] }
         var filled = 0
         let out = try [UInt8](unsafeUninitializedCapacity: n) { buf, count in
@@ -88,7 +88,7 @@ final class Inflater {
     }
 
     /// After the data, the stream must end (no extra bytes).
-    func expectEnd(size: Int) throws {
+    package func expectEnd(size: Int) throws {
         if format == .raw { return try expectRawEnd(size: size) }
         var probe = [UInt8](repeating: 0, count: 1)
         var filled = 0

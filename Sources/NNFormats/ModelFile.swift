@@ -393,17 +393,17 @@ func crc32Of(_ type: [UInt8], _ data: [UInt8]) -> UInt32 {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+    package mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         var x = v.littleEndian
         Swift.withUnsafeBytes(of: &x) { append(contentsOf: $0) }
     }
-    mutating func appendString(_ s: String) {
+    package mutating func appendString(_ s: String) {
         let b = Array(s.utf8)
         appendLE(UInt32(b.count))
         append(contentsOf: b)
     }
     /// Appends floats as little-endian binary32, in one pass.
-    mutating func appendLE(floats: [Float]) {
+    package mutating func appendLE(floats: [Float]) {
         #if _endian(little)
         floats.withUnsafeBytes { append(contentsOf: $0) }
         #else
@@ -413,20 +413,20 @@ extension Array where Element == UInt8 {
 }
 
 /// Bounds-checked little-endian reads; every read returns nil past the end.
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset: Int
-    init(_ bytes: [UInt8], offset: Int = 0) {
+package struct ByteReader {
+    package let bytes: [UInt8]
+    package var offset: Int
+    package init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
-    var remaining: Int { bytes.count - offset }
-    mutating func byte() -> UInt8? {
+    package var remaining: Int { bytes.count - offset }
+    package mutating func byte() -> UInt8? {
         guard remaining >= 1 else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
-    mutating func le<T: FixedWidthInteger>() -> T? {
+    package mutating func le<T: FixedWidthInteger>() -> T? {
         let n = MemoryLayout<T>.size
         guard remaining >= n else { return nil }
         var v: T = 0
@@ -434,13 +434,13 @@ struct ByteReader {
         offset += n
         return v
     }
-    mutating func bytes(_ n: Int) -> [UInt8]? {
+    package mutating func bytes(_ n: Int) -> [UInt8]? {
         guard n >= 0, remaining >= n else { return nil }
         defer { offset += n }
         return Array(bytes[offset..<(offset + n)])
     }
     /// n little-endian binary32 values (the caller has checked that 4n bytes remain).
-    mutating func floats(_ n: Int) -> [Float] {
+    package mutating func floats(_ n: Int) -> [Float] {
         var out = [Float](repeating: 0, count: n)
         #if _endian(little)
         out.withUnsafeMutableBytes { dst in
@@ -452,7 +452,7 @@ struct ByteReader {
         #endif
         return out
     }
-    mutating func string() -> String? {
+    package mutating func string() -> String? {
         guard let n: UInt32 = le(), let b = bytes(Int(n)) else { return nil }
         return String(validating: b, as: UTF8.self)
     }

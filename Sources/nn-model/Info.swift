@@ -4,6 +4,7 @@ import ArgumentParser
 import NNCommandLine
 import NNCore
 import NNFormats
+import NNInterchange
 
 enum InfoFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
@@ -94,14 +95,7 @@ struct Info: ParsableCommand {
     }
 
     func modelFields(_ m: Model) -> [(String, JSON)] {
-        let layers: [JSON] = m.architecture.layers.map { l in
-            switch l {
-            case .affine(let i, let o): return .string("affine \(i)x\(o)")
-            case .activation(let a): return .string(a.rawValue)
-            case .batchNorm(let n): return .string("batch-norm \(n)")
-            case .dropout(let r): return .string("dropout \(r)")
-            }
-        }
+        let layers: [JSON] = m.architecture.layers.map { .string($0.description) }
         var out: [(String, JSON)] = [
             ("architecture", .string(m.architecture.summary)),
             ("layers", .array(layers)),

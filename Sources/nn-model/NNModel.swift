@@ -4,6 +4,7 @@ import ArgumentParser
 import NNCommandLine
 import NNCore
 import NNFormats
+import NNInterchange
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -107,7 +108,12 @@ struct Convert: ParsableCommand {
             for n in notes { printError("nn-model: note: \(input): \(n)") }
             model = m
         }
-        let bytes = target == .onnx ? ONNXExport.encode(model, producerVersion: toolVersion) : ModelFileWriter.encode(model)
+        let bytes: [UInt8]
+        do {
+            bytes = target == .onnx ? try ONNXExport.encode(model, producerVersion: toolVersion) : ModelFileWriter.encode(model)
+        } catch let e as LayerSpecError {
+            throw FormatError(input, "cannot export to ONNX: \(e.message)")
+        }
         try writeFileAtomically(bytes, to: output)
     }
 

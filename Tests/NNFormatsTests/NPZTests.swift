@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import NNCore
 @testable import NNFormats
+@testable import NNInterchange
 
 /// python3 with numpy, for the tests that have numpy write their files.
 enum PythonNumPy {

@@ -1,5 +1,6 @@
 import Testing
 @testable import NNFormats
+@testable import NNInterchange
 
 struct ProtobufWireTests {
     func encoded(_ v: UInt64) -> [UInt8] {

@@ -3,6 +3,7 @@
 // FormatError / FormatErrors; anything else is a bug. An imported model must survive the model file.
 import NNCore
 import NNFormats
+import NNInterchange
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -4,6 +4,7 @@
 // the architecture, the scaling and every weight bit must survive.
 import NNCore
 import NNFormats
+import NNInterchange
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -17,7 +18,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             } catch is FormatError {
                 continue
             }
-            let again = try ONNXImport.model(ONNXFile.decode(ONNXExport.encode(model, producerVersion: "fuzz"), path: "re.onnx"), path: "re.onnx")
+            let again = try ONNXImport.model(ONNXFile.decode(try ONNXExport.encode(model, producerVersion: "fuzz"), path: "re.onnx"), path: "re.onnx")
             if again.architecture != model.architecture || again.scaling != model.scaling
                 || again.parameters.map({ $0.storage.map(\.bitPattern) }) != model.parameters.map({ $0.storage.map(\.bitPattern) }) {
                 fatalError("an imported model does not survive export and import")

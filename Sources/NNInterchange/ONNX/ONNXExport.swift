@@ -12,6 +12,7 @@
 // Everything else the model file holds (input shape and exact scaling, loss, image recipe, class names,
 // training metadata) goes into metadata_props under "nn-toolkit.", so nn-model can import it back whole.
 import NNCore
+import NNFormats
 
 /// Builds a graph as a chain: each node consumes the current value and becomes it.
 struct ONNXGraphBuilder {
@@ -70,10 +71,11 @@ public enum ONNXExport {
     /// metadata_props keys.
     public static let metadataPrefix = "nn-toolkit."
 
-    /// The ONNX model of `model`; `producerVersion` is the toolkit's version.
-    public static func proto(_ model: Model, producerVersion: String) -> ONNXModelProto {
+    /// The ONNX model of `model`; `producerVersion` is the toolkit's version. Throws, naming the layer,
+    /// for a layer kind the table cannot export.
+    public static func proto(_ model: Model, producerVersion: String) throws -> ONNXModelProto {
         let arch = model.architecture
-        let inputs = arch.inputSize ?? 0, outputs = arch.outputSize ?? 0
+        let inputs = arch.inputSize, outputs = arch.outputSize
         var g = ONNXGraphBuilder(input: inputName)
         // The scaling in float32, as nn-eval and nn-predict apply it (x * Float(scale) + Float(offset)).
         if model.scaling.scale != 1 {
@@ -83,11 +85,14 @@ public enum ONNXExport {
             g.node("Add", "shift_input", constants: [g.initializer("input_offset", dims: [], [Float(model.scaling.offset)])])
         }
         var tensors = model.parameters[...]
-        var affineIndex = 0
-        for spec in arch.layers {
-            if case .affine = spec { affineIndex += 1 }
-            let n = ONNXLayerTable.tensorCount(spec)
-            ONNXLayerTable.export(spec, tensors: Array(tensors.prefix(n)), affineIndex: affineIndex, into: &g)
+        var index = 0
+        let shapes = try arch.shapes()
+        for (i, spec) in arch.layers.enumerated() {
+            if spec.startsNewIndex { index += 1 }
+            let n = spec.tensors(for: shapes[i]).count
+            guard ONNXLayerTable.export(spec, tensors: Array(tensors.prefix(n)), index: index, into: &g) else {
+                throw LayerSpecError("layer \(i + 1) (\(spec)) has no ONNX export yet")
+            }
             tensors = tensors.dropFirst(n)
         }
         let batch = ONNXValueInfo.Dimension.param("N")
@@ -123,8 +128,8 @@ public enum ONNXExport {
         return m
     }
 
-    public static func encode(_ model: Model, producerVersion: String) -> [UInt8] {
-        ONNXFile.encode(proto(model, producerVersion: producerVersion))
+    public static func encode(_ model: Model, producerVersion: String) throws -> [UInt8] {
+        ONNXFile.encode(try proto(model, producerVersion: producerVersion))
     }
 
     /// What the model file holds besides the graph, as metadata_props (keys under "nn-toolkit.").

@@ -1,3 +1,4 @@
+import NNFormats
 // ProtobufWire.swift: the protocol-buffers wire format, hand-written for the ONNX messages.
 //
 // Why not apple/swift-protobuf: it would add its runtime (and, for regenerating, its code generator) to

@@ -13,39 +13,34 @@
 //   input shape         -                                              Flatten / Reshape before the first dense layer
 //   output kind         Softmax / Sigmoid, or none (mse)               trailing Softmax, LogSoftmax, Sigmoid
 import NNCore
+import NNFormats
 
 enum ONNXLayerTable {
     // MARK: export
 
-    /// Parameter tensors a layer kind stores, in the model file's order.
-    static func tensorCount(_ spec: LayerSpec) -> Int {
+    /// Appends the nodes of one layer; `tensors` are its stored tensors (model-file order), `index` numbers
+    /// them like the model file does (W1, b1, gamma1, ...). False for a kind this table cannot export.
+    static func export(_ spec: any LayerSpec, tensors: [Matrix<Float>], index k: Int, into g: inout ONNXGraphBuilder) -> Bool {
         switch spec {
-        case .affine: return 2
-        case .batchNorm: return 4
-        case .activation, .dropout: return 0
-        }
-    }
-
-    /// Appends the nodes of one layer; `tensors` are its parameters (tensorCount of them), `affineIndex`
-    /// numbers the tensors like the model file does (W1, b1, gamma1, ...).
-    static func export(_ spec: LayerSpec, tensors: [Matrix<Float>], affineIndex k: Int, into g: inout ONNXGraphBuilder) {
-        switch spec {
-        case .affine(let i, let o):
-            let w = g.initializer("W\(k)", dims: [i, o], tensors[0].storage)
-            let b = g.initializer("b\(k)", dims: [o], tensors[1].storage)
+        case let a as AffineSpec:
+            let w = g.initializer("W\(k)", dims: [a.inputs, a.outputs], tensors[0].storage)
+            let b = g.initializer("b\(k)", dims: [a.outputs], tensors[1].storage)
             g.node("Gemm", "gemm\(k)", constants: [w, b])
-        case .activation(let a):
-            let op = [Activation.relu: "Relu", .sigmoid: "Sigmoid", .tanh: "Tanh"][a]!
-            g.node(op, "\(a.rawValue)\(k)")
-        case .batchNorm(let n):
+        case let a as ActivationSpec:
+            let op = [Activation.relu: "Relu", .sigmoid: "Sigmoid", .tanh: "Tanh"][a.function]!
+            g.node(op, "\(a.function.rawValue)\(k)")
+        case let b as BatchNormSpec:
             let names = ["gamma", "beta", "mean", "var"].enumerated().map { j, name in
-                g.initializer("\(name)\(k)", dims: [n], tensors[j].storage)
+                g.initializer("\(name)\(k)", dims: [b.features], tensors[j].storage)
             }
-            // Our BatchNorm's epsilon (Regularization.swift), as the Float it computes with.
+            // Our BatchNorm's epsilon (Layers/BatchNorm.swift), as the Float it computes with.
             g.node("BatchNormalization", "batchnorm\(k)", constants: names, attributes: [.float("epsilon", 1e-7)])
-        case .dropout:
+        case is DropoutSpec:
             break
+        default:
+            return false
         }
+        return true
     }
 
     /// The output node after the scores: Softmax or Sigmoid, none for regression.
@@ -100,11 +95,11 @@ enum ONNXLayerTable {
             if d == 0 { throw s.fail(n, "divides by zero") }
             try s.scaleInput(n, multiply: 1 / d, add: 0)
         case "Relu":
-            try s.addLayer(n, .activation(.relu))
+            try s.addLayer(n, ActivationSpec(.relu))
         case "Sigmoid":
-            try s.addLayer(n, .activation(.sigmoid))   // a trailing one becomes the output kind
+            try s.addLayer(n, ActivationSpec(.sigmoid))   // a trailing one becomes the output kind
         case "Tanh":
-            try s.addLayer(n, .activation(.tanh))
+            try s.addLayer(n, ActivationSpec(.tanh))
         case "BatchNormalization":
             try s.requireData(n, at: 0, "the data must be BatchNormalization's first input")
             if n.intAttribute("training_mode", 0) != 0 { throw s.fail(n, "training_mode = 1; nn-model reads the inference form") }

@@ -9,6 +9,7 @@
 // layers are the book's order: Affine, [BatchNorm], activation, ..., Affine, output. Every shape is
 // checked against its neighbours and every problem is reported, one line each.
 import NNCore
+import NNFormats
 
 public struct NPZImportOptions: Sendable {
     public var activation: Activation
@@ -61,7 +62,7 @@ public enum NPZImport {
             problems.append("\(name) has shape \(shape(a)), \(why) needs (\(length),)")
             return false
         }
-        var layers: [LayerSpec] = []
+        var layers: [any LayerSpec] = []
         var parameters: [Matrix<Float>] = []
         var notes: [String] = []
         var width: Int? = nil
@@ -75,7 +76,7 @@ public enum NPZImport {
             let (rows, cols) = (w.shape[0], w.shape[1])
             if let width, width != rows { problems.append("W\(k) has shape \(shape(w)): \(rows) inputs, but W\(k - 1) gives \(width) outputs") }
             width = cols
-            layers.append(.affine(inputs: rows, outputs: cols))
+            layers.append(AffineSpec(inputs: rows, outputs: cols))
             parameters.append(Matrix(rows: rows, cols: cols, storage: w.floats))
             if let b = array("b", k) {
                 if vector("b\(k)", b, cols, "W\(k) \(shape(w))") { parameters.append(Matrix(rows: 1, cols: cols, storage: b.floats)) }
@@ -93,7 +94,7 @@ public enum NPZImport {
             if gamma != nil || beta != nil || mean != nil || variance != nil {
                 guard let gamma, let beta else {
                     problems.append("batch norm \(k) needs both gamma\(k) and beta\(k)")
-                    layers.append(.activation(options.activation))
+                    layers.append(ActivationSpec(options.activation))
                     continue
                 }
                 var ok = vector("gamma\(k)", gamma, cols, "W\(k) \(shape(w))")
@@ -109,11 +110,11 @@ public enum NPZImport {
                     notes.append("batch norm \(k) has no running_mean\(k)/running_var\(k): set to 0 and 1 (training-mode checks such as nn-gradcheck are unaffected; inference is not the book's)")
                 }
                 if ok {
-                    layers.append(.batchNorm(features: cols))
+                    layers.append(BatchNormSpec(features: cols))
                     parameters += [Matrix(rows: 1, cols: cols, storage: gamma.floats), Matrix(rows: 1, cols: cols, storage: beta.floats)] + stats
                 }
             }
-            layers.append(.activation(options.activation))
+            layers.append(ActivationSpec(options.activation))
         }
         for (name, a) in arrays where known.contains(name) {
             let values: [Double]
@@ -128,9 +129,9 @@ public enum NPZImport {
         if problems.count == 1 { throw FormatError(path, problems[0]) }
         if problems.count > 1 { throw FormatErrors(problems.map { FormatError(path, $0) }) }
 
-        let architecture = Architecture(layers: layers, output: options.loss)
+        let inputs = (layers.first as? AffineSpec)?.inputs ?? 0
+        let architecture = Architecture(inputShape: [inputs], layers: layers, output: options.loss)
         if let problem = architecture.validate() { throw FormatError(path, "not a network nn-model can build: \(problem)") }
-        let inputs = architecture.inputSize!
         let shape = options.inputShape ?? ONNXImport.defaultShape([inputs])
         if ONNXFormat.elementCount(shape) != inputs {
             throw FormatError(path, "--input-shape \(shape.map(String.init).joined(separator: "x")) has \(ONNXFormat.elementCount(shape).map(String.init) ?? "too many") values, W1 takes \(inputs)")

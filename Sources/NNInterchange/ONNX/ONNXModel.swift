@@ -1,3 +1,4 @@
+import NNFormats
 // ONNXModel.swift: the subset of onnx.proto (onnx/onnx, onnx/onnx.proto) that nn-model reads and writes,
 // over the hand-written wire codec in ProtobufWire.swift. Field numbers are onnx.proto's; fields outside
 // the subset are skipped when read (protobuf's rule for unknown fields) and never written.

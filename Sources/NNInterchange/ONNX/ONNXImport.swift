@@ -13,6 +13,7 @@
 //   input shape   the graph input's dimensions after the batch, size-1 dimensions dropped; a flat 784 is
 //                 taken as 28x28 (MNIST); --input-shape says otherwise
 import NNCore
+import NNFormats
 
 /// What the caller knows that an ONNX file may not say.
 public struct ONNXImportOptions: Sendable {
@@ -33,7 +34,7 @@ struct ONNXImportState {
     let constants: [String: ONNXTensor]
     /// The value the chain has reached.
     var current: String
-    var layers: [LayerSpec] = []
+    var layers: [any LayerSpec] = []
     var parameters: [Matrix<Float>] = []
     /// Features per sample of the current value, when known.
     var width: Int?
@@ -133,7 +134,7 @@ struct ONNXImportState {
             throw fail(n, "gets \(dims.count + 1)-D data [N, \(dims.map(String.init).joined(separator: ", "))]; flatten it first (Flatten or Reshape)")
         }
         if !sawDense && width == nil { width = weight.rows }
-        layers.append(.affine(inputs: weight.rows, outputs: weight.cols))
+        layers.append(AffineSpec(inputs: weight.rows, outputs: weight.cols))
         parameters.append(weight)
         parameters.append(bias ?? Matrix(rows: 1, cols: weight.cols))
         biasPending = bias == nil
@@ -144,14 +145,14 @@ struct ONNXImportState {
 
     /// The bias of the affine step just before (MatMul + Add).
     mutating func setBias(_ n: ONNXNode, _ b: Matrix<Float>) throws {
-        guard biasPending, case .affine? = layers.last else {
+        guard biasPending, layers.last is AffineSpec else {
             throw fail(n, "an Add that is not the bias of a MatMul (or a Gemm without one) right before it")
         }
         parameters[parameters.count - 1] = b
         biasPending = false
     }
 
-    mutating func addLayer(_ n: ONNXNode, _ spec: LayerSpec) throws {
+    mutating func addLayer(_ n: ONNXNode, _ spec: any LayerSpec) throws {
         if !sawDense { throw fail(n, "comes before the first dense layer; nn-model's networks start with one") }
         layers.append(spec)
         biasPending = false
@@ -161,7 +162,7 @@ struct ONNXImportState {
     /// variance (var + e - 1e-7), exact in real arithmetic.
     mutating func addBatchNorm(_ n: ONNXNode, gamma: Matrix<Float>, beta: Matrix<Float>, mean: Matrix<Float>, variance: Matrix<Float>,
                                epsilon: Double) throws {
-        try addLayer(n, .batchNorm(features: gamma.cols))
+        try addLayer(n, BatchNormSpec(features: gamma.cols))
         var v = variance
         if Float(epsilon) != Float(1e-7) {
             for j in 0..<v.count { v.storage[j] = Float(Double(v.storage[j]) + epsilon - 1e-7) }
@@ -281,7 +282,7 @@ public enum ONNXImport {
 
         // The output kind: the graph's trailing Softmax / Sigmoid, or the caller's.
         var layers = state.layers
-        let trailingSigmoid = layers.last == .activation(.sigmoid)
+        let trailingSigmoid = (layers.last as? ActivationSpec)?.function == .sigmoid
         // nn-model's own files say their loss (an mse model ends without an output node)
         let ownLoss = proto.metadataValue(ONNXExport.metadataPrefix + "loss").flatMap(OutputKind.init(rawValue:))
         let output: OutputKind
@@ -301,9 +302,10 @@ public enum ONNXImport {
                 throw fail("the graph ends without Softmax or Sigmoid: say what its outputs are with --loss softmax-ce (class scores), sigmoid-bce or mse (values)")
             }
         }
-        let architecture = Architecture(layers: layers, output: output)
+        guard let first = layers.first as? AffineSpec else { throw fail("not a network nn-model can run: it does not start with a dense layer") }
+        let architecture = Architecture(inputShape: [first.inputs], layers: layers, output: output)
         if let problem = architecture.validate() { throw fail("not a network nn-model can run: \(problem)") }
-        let inputSize = architecture.inputSize!
+        let inputSize = architecture.inputSize
         if let dims = inputDims, dims.reduce(1, *) != inputSize {
             throw fail("graph input '\(input.name)' has \(dims.reduce(1, *)) values per sample, the first dense layer takes \(inputSize)")
         }

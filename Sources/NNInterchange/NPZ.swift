@@ -14,6 +14,7 @@
 // padded with spaces and ended by "\n", then the C-ordered little-endian data.
 import CZlib
 import NNCore
+import NNFormats
 
 /// One array: its shape and values.
 public struct NPYArray: Equatable, Sendable {
