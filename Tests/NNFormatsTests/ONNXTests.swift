@@ -98,7 +98,9 @@ struct ONNXTests {
     @Test func dropoutIsDroppedOnExport() throws {
         let m = sampleModel(.mlp(sizes: [6, 5, 4, 3], activation: .relu, output: .softmaxCrossEntropy, dropout: [0: 0.3, 1: 0.5]))
         let back = try ONNXImport.model(ONNXFile.decode(ONNXExport.encode(m, producerVersion: "1"), path: "m"), path: "m")
-        #expect(back.architecture == .mlp(sizes: [6, 5, 4, 3], activation: .relu, output: .softmaxCrossEntropy))
+        var expected = Architecture.mlp(sizes: [6, 5, 4, 3], activation: .relu, output: .softmaxCrossEntropy)
+        expected.inputShape = [2, 3]
+        #expect(back.architecture == expected)
         #expect(back.parameters == m.parameters)
     }
 
