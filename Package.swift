@@ -29,7 +29,7 @@ let package = Package(
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
         // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
-        .target(name: "NNImage", dependencies: ["CPNGReader", "CZlib"]),
+        .target(name: "NNImage", dependencies: ["NNCore", "CPNGReader", "CZlib"]),
         // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
         .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.

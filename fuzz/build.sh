@@ -61,7 +61,7 @@ module() {  # name, "dependencies", sources...
 }
 module NNCore "gemm pool" Sources/NNCore/*.swift
 module NNFormats "NNCore" Sources/NNFormats/*.swift
-module NNImage "png_reader" Sources/NNImage/*.swift
+module NNImage "NNCore png_reader" Sources/NNImage/*.swift
 
 for t in ${*:-model idx png}; do
     case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; esac

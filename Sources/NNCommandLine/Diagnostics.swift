@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NNCore
 import NNFormats
 
 /// An error a tool reports as one line and an exit code (1 for failures, 2 for usage and input errors).
@@ -19,8 +20,27 @@ public struct ToolError: Error, CustomStringConvertible {
 }
 
 /// Prints a line to standard error (a failing stderr is ignored: there is nowhere left to report it).
+/// Control characters in it (a newline or tab in a file name, an escape sequence) are escaped, so a
+/// message is always one line whatever a path holds.
 public func printError(_ line: String) {
-    _ = writeAllOrFail(2, Array((line + "\n").utf8))
+    _ = writeAllOrFail(2, Array((escapingControlCharacters(line) + "\n").utf8))
+}
+
+/// `s` with control characters as C escapes: newline "\n", tab "\t", carriage return "\r", the others
+/// (and DEL) "\xHH". Everything else, backslashes included, is kept.
+public func escapingControlCharacters(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7F { out += cFormat("\\x%02x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out
 }
 
 /// Ends the process (a free function, because inside a ParsableCommand extension `exit` names the
@@ -54,6 +74,11 @@ extension ParsableCommand {
                 print(fullMessage(for: error))
                 terminate(0)
             }
+            if code == .failure {
+                // a ToolError from a validate() (an option rule): its one line, which names the flag
+                printError("\(name): \(message(for: error))")
+                terminate(2)
+            }
             printError(fullMessage(for: error).split(separator: "\n").first.map { "\(name): \($0)" } ?? "\(name): bad arguments")
             printError("Usage: \(usageString()) (see \(name) --help)")
             terminate(2)
@@ -65,6 +90,9 @@ extension ParsableCommand {
             printError("\(name): \(e.message)")
             terminate(e.exitCode)
         } catch let e as FormatError {
+            printError("\(name): \(e.description)")
+            terminate(2)
+        } catch let e as SizeError {
             printError("\(name): \(e.description)")
             terminate(2)
         } catch let e as ExitCode {

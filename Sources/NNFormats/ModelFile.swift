@@ -178,7 +178,14 @@ public enum ModelFileWriter {
 /// Decodes and validates model files. Every failure is a `FormatError` with its own message.
 public enum ModelFileReader {
     public static func read(_ path: String) throws -> Model {
-        try decode(readWholeFile(path), path: path)
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "model file", checkStart: startCheck(path)), path: path)
+    }
+
+    /// Refuses input that does not start like a model file after its first bytes (/dev/zero, a PNG).
+    public static func startCheck(_ path: String) -> ([UInt8]) throws -> Void {
+        { start in
+            if start.count >= 8 && Array(start.prefix(8)) != ModelFormat.magic { throw FormatError(path, "not a model file (wrong magic bytes)") }
+        }
     }
 
     /// The optional sections this reader does not interpret itself (checkpoints use them), by type.
@@ -293,8 +300,10 @@ public enum ModelFileReader {
         }
         let scaling = InputScaling(scale: Double(bitPattern: scaleBits), offset: Double(bitPattern: offsetBits))
         if !scaling.scale.isFinite || !scaling.offset.isFinite { throw fail("section INPT: non-finite input scaling") }
-        if shape.reduce(1, *) != architecture.inputSize {
-            throw fail("inconsistent sizes: input shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values, the first layer takes \(architecture.inputSize ?? 0)")
+        // up to 8 dimensions of 32 bits each: their product can overflow Int, so it is checked
+        let inputValues = CheckedSize.productOrNil(shape)
+        if inputValues != architecture.inputSize {
+            throw fail("inconsistent sizes: input shape \(CheckedSize.shape(shape)) has \(inputValues.map(String.init) ?? "more than 2^63") values, the first layer takes \(architecture.inputSize ?? 0)")
         }
 
         // WGHT: tensors, checked against the architecture
