@@ -15,6 +15,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // tests only: the property-based hostile-input test (Tests/HostileInputTests)
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // C libraries from Debian, through pkg-config.
@@ -65,6 +67,12 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),
         .testTarget(name: "PluginTests"),
         .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage"]),
+        // Every tool's parser and every file reader driven with random and boundary values, in process
+        // (the tools' command types are imported from their executable targets), plus a sample of runs.
+        .testTarget(name: "HostileInputTests", dependencies: [
+            "nn-train", "nn-eval", "nn-predict", "nn-gradcheck", "NNCommandLine", "NNFormats", "NNImage", "NNCore",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -59,53 +59,54 @@ nonisolated(unsafe) public var toolName = "nn-toolkit"
 /// True when standard error is a terminal (progress bars only then).
 public var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
+/// How a tool ends after an error: the exit code, what goes to stdout (--help) and the lines for stderr
+/// (each escaped by printError: one line each whatever the message holds).
+public struct ToolOutcome: Equatable {
+    public var code: Int32
+    public var standardOutput: String?
+    public var errorLines: [String]
+}
+
 extension ParsableCommand {
     /// Parses the command line, runs the command and turns every error into one line on stderr:
-    /// "tool: message". Exit codes: 0 success, 1 failure (set by the tool), 2 usage or input error.
+    /// "tool: message" (a usage error adds a "Usage:" line). Exit codes: 0 success, 1 failure (set by the
+    /// tool), 2 usage or input error.
     public static func runAsTool() -> Never {
-        let name = configuration.commandName ?? "tool"
         toolName = name
         var command: ParsableCommand
-        do {
-            command = try parseAsRoot()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {  // --help, --version
-                print(fullMessage(for: error))
-                terminate(0)
-            }
-            if code == .failure {
-                // a ToolError from a validate() (an option rule): its one line, which names the flag
-                printError("\(name): \(message(for: error))")
-                terminate(2)
-            }
-            printError(fullMessage(for: error).split(separator: "\n").first.map { "\(name): \($0)" } ?? "\(name): bad arguments")
-            printError("Usage: \(usageString()) (see \(name) --help)")
-            terminate(2)
-        }
+        do { command = try parseAsRoot() } catch { end(outcome(of: error, parsing: true)) }
         do {
             try command.run()
             terminate(0)
-        } catch let e as ToolError {
-            printError("\(name): \(e.message)")
-            terminate(e.exitCode)
-        } catch let e as FormatError {
-            printError("\(name): \(e.description)")
-            terminate(2)
-        } catch let e as SizeError {
-            printError("\(name): \(e.description)")
-            terminate(2)
-        } catch let e as ExitCode {
-            terminate(e.rawValue)
         } catch {
-            // --help and --version arrive here as errors of the parser's help command
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                terminate(0)
-            }
-            printError("\(name): \(message(for: error))")
-            terminate(2)
+            end(outcome(of: error, parsing: false))
         }
+    }
+
+    /// What runAsTool does with an error thrown while parsing the command line (`parsing`) or running:
+    /// the one place that turns errors into exit codes and lines (tests call it in process).
+    public static func outcome(of error: Error, parsing: Bool) -> ToolOutcome {
+        switch error {
+        case let e as ToolError: return ToolOutcome(code: e.exitCode, errorLines: ["\(name): \(e.message)"])
+        case let e as FormatError: return ToolOutcome(code: 2, errorLines: ["\(name): \(e.description)"])
+        case let e as SizeError: return ToolOutcome(code: 2, errorLines: ["\(name): \(e.description)"])
+        case let e as ExitCode where !parsing: return ToolOutcome(code: e.rawValue, errorLines: [])
+        default: break
+        }
+        let code = exitCode(for: error)
+        // --help and --version arrive as errors (of the parser's help command when run)
+        if code == .success { return ToolOutcome(code: 0, standardOutput: fullMessage(for: error), errorLines: []) }
+        // while parsing: a ToolError from a validate() (an option rule) is wrapped by the parser and exits
+        // "failure"; its one line names the flag
+        if !parsing || code == .failure { return ToolOutcome(code: 2, errorLines: ["\(name): \(message(for: error))"]) }
+        let first = fullMessage(for: error).split(separator: "\n").first.map { "\(name): \($0)" } ?? "\(name): bad arguments"
+        return ToolOutcome(code: 2, errorLines: [first, "Usage: \(usageString()) (see \(name) --help)"])
+    }
+
+    private static func end(_ outcome: ToolOutcome) -> Never {
+        if let text = outcome.standardOutput { print(text) }
+        for line in outcome.errorLines { printError(line) }
+        terminate(outcome.code)
     }
 
     private static func usageString() -> String {

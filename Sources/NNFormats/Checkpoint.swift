@@ -78,7 +78,7 @@ public enum CheckpointCodec {
     }
 
     public static func read(_ path: String) throws -> Checkpoint {
-        try decode(readWholeFile(path, limit: SizeLimits.maxCheckpointFileBytes, kind: "checkpoint", checkStart: ModelFileReader.startCheck(path)), path: path)
+        try decode(readWholeFile(path, limit: SizeLimits.maxCheckpointFileBytes, kind: "a checkpoint", checkStart: ModelFileReader.startCheck(path)), path: path)
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws -> Checkpoint {

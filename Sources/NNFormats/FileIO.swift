@@ -18,10 +18,10 @@ import NNCore
 
 /// Reads a whole file, or standard input for "-", refusing more than `limit` bytes (a size checked from
 /// fstat before reading a regular file; devices and pipes such as /dev/zero are refused as soon as they
-/// pass it). `kind` names what the file should be in that message ("model file"). `checkStart`, when
+/// pass it). `kind` names what the file should be in that message ("a model file"). `checkStart`, when
 /// given, sees the first bytes (up to 64, fewer only at the end of the input) before the rest is read:
 /// a reader's magic-number check there refuses /dev/zero or /dev/urandom after one read.
-public func readWholeFile(_ path: String, limit: Int, kind: String = "file",
+public func readWholeFile(_ path: String, limit: Int, kind: String = "a file",
                           checkStart: (([UInt8]) throws -> Void)? = nil) throws -> [UInt8] {
     let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw FormatError(path, String(cString: strerror(errno))) }
@@ -29,7 +29,7 @@ public func readWholeFile(_ path: String, limit: Int, kind: String = "file",
     var st = stat()
     if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw FormatError(path, "is a directory") }
     func tooLarge(_ what: String) -> FormatError {
-        FormatError(path, "\(what), over the \(byteCount(limit)) limit for a \(kind)")
+        FormatError(path, "\(what), over the limit of \(byteCount(limit)) for \(kind)")
     }
     if (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 {
         if st.st_size > limit { throw tooLarge("is \(byteCount(Int(st.st_size)))") }

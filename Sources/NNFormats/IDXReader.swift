@@ -56,7 +56,7 @@ public struct IDXArray: Sendable {
 public enum IDXReader {
     /// Reads and decodes the IDX file at `path` ("-" for standard input).
     public static func read(_ path: String) throws -> IDXArray {
-        let bytes = try readWholeFile(path, limit: SizeLimits.maxIDXFileBytes, kind: "IDX file") { start in
+        let bytes = try readWholeFile(path, limit: SizeLimits.maxIDXFileBytes, kind: "an IDX file") { start in
             // refuses /dev/zero, /dev/urandom and other endless non-IDX input after its first bytes
             if start.count >= 2 && start[0] == 0x1F && start[1] == 0x8B { return }
             if start.count >= 4 { _ = try header(Array(start.prefix(4)), path: path) }

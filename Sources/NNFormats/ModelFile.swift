@@ -178,7 +178,7 @@ public enum ModelFileWriter {
 /// Decodes and validates model files. Every failure is a `FormatError` with its own message.
 public enum ModelFileReader {
     public static func read(_ path: String) throws -> Model {
-        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "model file", checkStart: startCheck(path)), path: path)
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "a model file", checkStart: startCheck(path)), path: path)
     }
 
     /// Refuses input that does not start like a model file after its first bytes (/dev/zero, a PNG).

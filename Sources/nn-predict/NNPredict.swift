@@ -282,7 +282,7 @@ struct PNGInputs {
         let bytes: [UInt8]
         do {
             // /dev/zero or a text file is refused after its first bytes, not read to the limit
-            bytes = try readWholeFile(path, limit: SizeLimits.maxImageFileBytes, kind: "PNG file", checkStart: checkPNGStart)
+            bytes = try readWholeFile(path, limit: SizeLimits.maxImageFileBytes, kind: "a PNG file", checkStart: checkPNGStart)
         } catch let e as FormatError { return .failure(InputFailure(e.message)) } catch {
             return .failure(InputFailure("\(error)"))
         }
