@@ -59,6 +59,8 @@ nonisolated(unsafe) public var toolName = "nn-toolkit"
 /// True when standard error is a terminal (progress bars only then).
 public var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
+private let usageCache = Locked([String: String]())
+
 /// How a tool ends after an error: the exit code, what goes to stdout (--help) and the lines for stderr
 /// (each escaped by printError: one line each whatever the message holds).
 public struct ToolOutcome: Equatable {
@@ -86,7 +88,8 @@ extension ParsableCommand {
     /// What runAsTool does with an error thrown while parsing the command line (`parsing`) or running:
     /// the one place that turns errors into exit codes and lines (tests call it in process).
     public static func outcome(of error: Error, parsing: Bool) -> ToolOutcome {
-        switch error {
+        // a ToolError thrown by a validate() (an option rule) arrives wrapped in the parser's own error
+        switch wrappedToolError(error) ?? error {
         case let e as ToolError: return ToolOutcome(code: e.exitCode, errorLines: ["\(name): \(e.message)"])
         case let e as FormatError: return ToolOutcome(code: 2, errorLines: ["\(name): \(e.description)"])
         case let e as SizeError: return ToolOutcome(code: 2, errorLines: ["\(name): \(e.description)"])
@@ -96,11 +99,19 @@ extension ParsableCommand {
         let code = exitCode(for: error)
         // --help and --version arrive as errors (of the parser's help command when run)
         if code == .success { return ToolOutcome(code: 0, standardOutput: fullMessage(for: error), errorLines: []) }
-        // while parsing: a ToolError from a validate() (an option rule) is wrapped by the parser and exits
-        // "failure"; its one line names the flag
         if !parsing || code == .failure { return ToolOutcome(code: 2, errorLines: ["\(name): \(message(for: error))"]) }
-        let first = fullMessage(for: error).split(separator: "\n").first.map { "\(name): \($0)" } ?? "\(name): bad arguments"
-        return ToolOutcome(code: 2, errorLines: [first, "Usage: \(usageString()) (see \(name) --help)"])
+        // the parser's own message, whole (a value holding a newline is escaped by printError, not cut)
+        return ToolOutcome(code: 2, errorLines: ["\(name): Error: \(message(for: error))", "Usage: \(usageString()) (see \(name) --help)"])
+    }
+
+    /// The ToolError inside an error of the parser (it keeps what validate() threw as a field).
+    private static func wrappedToolError(_ error: Error) -> ToolError? {
+        var level: [Any] = [error]
+        for _ in 0..<4 {
+            if let e = level.lazy.compactMap({ $0 as? ToolError }).first { return e }
+            level = level.flatMap { Mirror(reflecting: $0).children.map(\.value) }
+        }
+        return nil
     }
 
     private static func end(_ outcome: ToolOutcome) -> Never {
@@ -109,9 +120,15 @@ extension ParsableCommand {
         terminate(outcome.code)
     }
 
+    /// The USAGE line of --help (rendered once per tool: rendering the help is slow).
     private static func usageString() -> String {
-        helpMessage().split(separator: "\n").first { $0.hasPrefix("USAGE:") }
-            .map { $0.dropFirst("USAGE:".count).drop { $0 == " " } }.map(String.init) ?? name
+        usageCache.withLock { cache in
+            if let u = cache[name] { return u }
+            let u = helpMessage().split(separator: "\n").first { $0.hasPrefix("USAGE:") }
+                .map { $0.dropFirst("USAGE:".count).drop { $0 == " " } }.map(String.init) ?? name
+            cache[name] = u
+            return u
+        }
     }
 
     private static var name: String { configuration.commandName ?? "tool" }
