@@ -64,7 +64,9 @@ let package = Package(
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNCore"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "NNFormats", "NNCore", "NNImage", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "PluginTests"),
         .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage"]),
         // Every tool's parser and every file reader driven with random and boundary values, in process

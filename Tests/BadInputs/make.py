@@ -167,6 +167,9 @@ def main():
     norm = struct.pack("<I", 12) + b"mnist-com-v1" + struct.pack("<I", 2) \
         + struct.pack("<I", 3) + b"box" + struct.pack("<d", -1e300) + struct.pack("<I", 6) + b"canvas" + struct.pack("<d", 1e300)
     put("model-recipe-1e300.nnm", model(extra=[(b"norm", norm)]))
+    # Class names holding a tab, a newline and a backslash: nn-predict's TSV escapes them.
+    names = [b"zero\tnull", b"one\nline", b"two\\2"] + [str(k).encode() for k in range(3, 10)]
+    put("model-odd-class-names.nnm", model(extra=[(b"labl", struct.pack("<I", 10) + b"".join(struct.pack("<I", len(n)) + n for n in names))]))
 
     # PNGs
     put("digit.png", png_gray(28, 28, digit(28, 28)))
