@@ -40,13 +40,20 @@ public struct RunFiles {
         if stdinReaders.count > 1 {
             throw ToolError("\(stdinReaders[0].flag) - and \(stdinReaders[1].flag) -: both read standard input, which can be read only once")
         }
-        let inputIDs = inputs.map { FileIdentity(path: $0.path, standardFD: 0) }
+        var inputIDs = inputs.map { FileIdentity(path: $0.path, standardFD: 0) }
+        var readers = inputs
+        // a pipe on standard input is never an output, read or not: writing into it would wait forever
+        var st = stat()
+        if fstat(0, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO, !inputs.contains(where: { $0.path == "-" }) {
+            inputIDs.append(FileIdentity(path: "-", standardFD: 0))
+            readers.append(("standard input", "-"))
+        }
         let outputIDs = outputs.map { FileIdentity(path: $0.path, standardFD: 1) }
         for (i, out) in outputs.enumerated() {
             let id = outputIDs[i]
             if id.isCharacterDevice && out.path != "-" && !id.isStandardOutput { continue }  // /dev/null, /dev/tty
-            if let k = inputIDs.firstIndex(where: { $0.key == id.key }), !id.isCharacterDevice, updates[out.flag] != inputs[k].flag {
-                throw ToolError("\(out.flag) \(out.path): is also the input \(inputs[k].flag); an output may not replace an input of the same run")
+            if let k = inputIDs.firstIndex(where: { $0.key == id.key }), !id.isCharacterDevice, updates[out.flag] != readers[k].flag {
+                throw ToolError("\(out.flag) \(out.path): is also the input \(readers[k].flag); an output may not replace an input of the same run")
             }
             for j in 0..<i where outputIDs[j].key == id.key {
                 let what = id.isStandardOutput ? "both write to standard output" : "both name the same file"

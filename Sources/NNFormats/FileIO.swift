@@ -174,8 +174,13 @@ func directoryOf(_ path: String) -> String {
 }
 
 private func writeInPlace(_ bytes: [UInt8], to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)
-    if fd < 0 { throw FormatError(path, String(cString: strerror(errno))) }
+    // O_NONBLOCK: opening a FIFO that no process reads fails at once (ENXIO) instead of waiting forever;
+    // the writes themselves block as usual
+    let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+    if fd < 0 {
+        throw FormatError(path, errno == ENXIO ? "no process reads this FIFO" : String(cString: strerror(errno)))
+    }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     do { try writeAll(fd, bytes, path: path) } catch {
         close(fd)
         throw error
