@@ -45,15 +45,15 @@ struct NNTrain: ParsableCommand {
         // is read: a long run never ends unable to write its results, nor overwrites its own data.
         let dataFiles = try data.files()
         var runFiles = RunFiles()
-        let source = data.trainImages != nil ? "--train" : data.data != nil ? "--data (train" : "the embedded data set (train"
-        let close = data.trainImages != nil ? "" : ")"
-        runFiles.input("\(source)-images\(close)", dataFiles.train.images)
-        runFiles.input("\(source)-labels\(close)", dataFiles.train.labels)
+        // files found in a directory are named by it: "--data (train-images)"
+        func flag(_ name: String, given: Bool) -> String {
+            given ? "--" + name : "\(data.data != nil ? "--data" : "the embedded data set") (\(name))"
+        }
+        runFiles.input(flag("train-images", given: data.trainImages != nil), dataFiles.train.images)
+        runFiles.input(flag("train-labels", given: data.trainImages != nil), dataFiles.train.labels)
         if let test = dataFiles.test {
-            let source = data.testImages != nil ? "--test" : data.data != nil ? "--data (test" : "the embedded data set (test"
-            let close = data.testImages != nil ? "" : ")"
-            runFiles.input("\(source)-images\(close)", test.images)
-            runFiles.input("\(source)-labels\(close)", test.labels)
+            runFiles.input(flag("test-images", given: data.testImages != nil), test.images)
+            runFiles.input(flag("test-labels", given: data.testImages != nil), test.labels)
         }
         runFiles.input("--resume", output.resume)
         runFiles.output("-o", output.output)
