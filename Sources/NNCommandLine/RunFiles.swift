@@ -36,6 +36,7 @@ public struct RunFiles {
 
     /// Refuses the combinations above with one line naming both flags; then checks each output.
     public func check() throws {
+        if let empty = (inputs + outputs).first(where: { $0.path.isEmpty }) { throw ToolError("\(empty.flag): an empty path names no file") }
         let stdinReaders = inputs.filter { $0.path == "-" }
         if stdinReaders.count > 1 {
             throw ToolError("\(stdinReaders[0].flag) - and \(stdinReaders[1].flag) -: both read standard input, which can be read only once")

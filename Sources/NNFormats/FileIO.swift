@@ -277,6 +277,11 @@ public func checkWritable(_ path: String) throws {
     case .inPlace(let target):
         if access(target, W_OK) != 0 { throw FormatError(path, String(cString: strerror(errno))) }
     case .replace(let target):
+        // the temporary file's name adds ".", ".PID-XXXXXX.tmp" (at most 20 bytes) to the file's
+        let base = target.split(separator: "/").last.map(String.init) ?? target
+        if base.utf8.count + 20 > Int(NAME_MAX) {
+            throw FormatError(path, "file name too long (\(base.utf8.count) bytes; at most \(Int(NAME_MAX) - 20) here)")
+        }
         let dir = directoryOf(target)
         var st = stat()
         if stat(dir, &st) != 0 { throw FormatError(path, String(cString: strerror(errno))) }
