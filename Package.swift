@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // tests only: the property-based hostile-input test (Tests/HostileInputTests)
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // C libraries from Debian, through pkg-config.
@@ -33,7 +35,7 @@ let package = Package(
         // PNG decoding/encoding and MNIST-style normalisation of digit images.
         // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
-        .target(name: "NNImage", dependencies: ["CPNGReader", "CZlib"]),
+        .target(name: "NNImage", dependencies: ["NNCore", "CPNGReader", "CZlib"]),
         // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
         .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
@@ -68,9 +70,17 @@ let package = Package(
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNInterchange", "NNCore"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NNFormats", "NNCore", "NNImage"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "NNFormats", "NNCore", "NNImage", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "PluginTests"),
         .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage"]),
+        // Every tool's parser and every file reader driven with random and boundary values, in process
+        // (the tools' command types are imported from their executable targets), plus a sample of runs.
+        .testTarget(name: "HostileInputTests", dependencies: [
+            "nn-train", "nn-eval", "nn-predict", "nn-gradcheck", "NNCommandLine", "NNFormats", "NNImage", "NNCore",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png,onnx,npz}/.
+"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png,onnx,npz,args}/.
 
     python3 fuzz/make-corpus.py NN-TRAIN [NN-MODEL]   # built tools, e.g. .build/debug/nn-train (nn-model next to it)
+    python3 fuzz/make-corpus.py --args-only            # only corpus/args (no nn-train needed)
 
 ONNX seeds: the small trained models exported by nn-model, the files of Tests/Fixtures (onnx.helper,
 torch.onnx.export) and the small ONNX files of the bad-input corpus. npz seeds: Tests/Fixtures' archives,
@@ -13,6 +14,8 @@ Deterministic for a given nn-train build (the trained weights change when the tr
 
 IDX seeds start with one selector byte that the idx target consumes (see targets/FuzzIDX.swift): an even
 byte means "the rest is the file", an odd one "gzip the rest first". Model and PNG seeds are plain files.
+Argument seeds (targets/FuzzArguments.swift): one byte choosing the tool (0 nn-train, 1 nn-eval,
+2 nn-predict, 3 nn-gradcheck), then the arguments separated by NUL bytes.
 """
 import io, os, shutil, struct, subprocess, sys, tempfile, zipfile, zlib
 
@@ -104,7 +107,32 @@ def assemble(head, secs):
     return head + b"".join(section(t, d) for t, d in secs)
 
 
+ARG_SEEDS = {
+    0: [["--epochs", "2", "--batch-size", "50", "-o", "m.nnm"], ["--learning-rate", "0.1", "--optimizer", "sgd"],
+        ["--lr-schedule", "step:10:0.5", "--warmup", "1.5"], ["--augment", "--augment-shift", "2", "--augment-rotation", "12"],
+        ["--validation-split", "0.1", "--patience", "3"], ["--threads=2", "--checkpoint-every", "1", "--metrics", "m.jsonl"],
+        ["--layers", "784-100-10", "--dropout", "0.2", "--batch-norm", "all", "--loss", "sigmoid-bce", "--positive-class", "3"]],
+    1: [["-m", "m.nnm", "--batch-size", "500"], ["--images", "i.idx", "--labels", "l.idx", "--format", "json"],
+        ["--confusion", "c.svg", "--errors", "e.png", "--errors-per-class", "5", "-o", "r.txt"], ["--threads", "1", "--errors-list"]],
+    2: [["x.png"], ["-m", "m.nnm", "--top-k", "3", "--header", "a.png", "b.png"], ["--images", "i.idx", "--format", "jsonl"],
+        ["--max-pixels", "1000000", "--threads=1", "--no-normalize", "-"], ["--save-normalized", "dir", "x.png"]],
+    3: [["--samples", "3", "--coordinates", "10"], ["--step", "1e-3", "--rtol", "1e-6", "--atol", "0", "--floor", "1e-6"],
+        ["--all", "--layers", "4-3-2", "--format", "junit"], ["-m", "m.nnm", "--weight-decay", "0.01", "--threads", "2"]],
+}
+
+
+def write_args():
+    shutil.rmtree(os.path.join(OUT, "args"), ignore_errors=True)
+    os.makedirs(os.path.join(OUT, "args"))
+    for tool, lines in ARG_SEEDS.items():
+        for k, args in enumerate(lines):
+            write("args", f"tool{tool}-{k}", bytes([tool]) + b"\0".join(a.encode() for a in args))
+
+
 def main():
+    write_args()
+    if sys.argv[1:] == ["--args-only"]:
+        return
     nn_train = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/nn-train")
     nn_model = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.join(os.path.dirname(nn_train), "nn-model")
     for k in ("model", "idx", "png", "onnx", "npz"):

@@ -27,9 +27,9 @@ public struct NetworkOptions: ParsableArguments {
         let plan: LayersPlan
         do { plan = try LayersPlan(parsing: layers) } catch { throw ToolError("--layers \(layers): \(error.message)") }
         if let inputShape {
-            let inputs = Shape.product(inputShape) ?? 0
-            guard Shape.product(plan.inputShape) == inputs else {
-                throw ToolError("--layers starts with \(Shape.text(plan.inputShape)) inputs, but the data has \(inputs) values per sample (\(Shape.text(inputShape)))")
+            let inputs = CheckedSize.productOrNil(inputShape) ?? 0
+            guard CheckedSize.productOrNil(plan.inputShape) == inputs else {
+                throw ToolError("--layers starts with \(CheckedSize.shape(plan.inputShape)) inputs, but the data has \(inputs) values per sample (\(CheckedSize.shape(inputShape)))")
             }
         }
         let hidden = plan.hiddenLayerCount

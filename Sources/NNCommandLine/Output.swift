@@ -108,3 +108,20 @@ public struct ProgressBar {
         _ = writeAllOrFail(2, Array("\r\u{1B}[K".utf8))
     }
 }
+
+/// A TSV field: backslash, tab, newline and carriage return written as \\, \t, \n and \r (the escapes of
+/// PostgreSQL's text COPY format), so a path or a class name can never add a column or a line.
+public func tsvField(_ s: String) -> String {
+    guard s.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return s }
+    var out = ""
+    for c in s.unicodeScalars {
+        switch c {
+        case "\\": out += "\\\\"
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out
+}

@@ -77,7 +77,9 @@ public enum CheckpointCodec {
         return file
     }
 
-    public static func read(_ path: String) throws -> Checkpoint { try decode(readWholeFile(path), path: path) }
+    public static func read(_ path: String) throws -> Checkpoint {
+        try decode(readWholeFile(path, limit: SizeLimits.maxCheckpointFileBytes, kind: "a checkpoint", checkStart: ModelFileReader.startCheck(path)), path: path)
+    }
 
     public static func decode(_ bytes: [UInt8], path: String) throws -> Checkpoint {
         let model = try ModelFileReader.decode(bytes, path: path)

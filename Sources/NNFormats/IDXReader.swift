@@ -25,8 +25,9 @@ public struct IDXArray: Sendable {
     public var data: [UInt8]
 
     public var count: Int { dimensions.first ?? 0 }
-    /// Elements per item (product of dimensions after the first).
-    public var itemSize: Int { dimensions.dropFirst().reduce(1, *) }
+    /// Elements per item (product of dimensions after the first; `IDXReader.decode` has checked it
+    /// against `SizeLimits.maxSampleValues`, and it never traps: Int.max when it would overflow).
+    public var itemSize: Int { CheckedSize.productOrNil(Array(dimensions.dropFirst())) ?? Int.max }
 
     /// Every element as a Double.
     public func values() -> [Double] {
@@ -55,7 +56,12 @@ public struct IDXArray: Sendable {
 public enum IDXReader {
     /// Reads and decodes the IDX file at `path` ("-" for standard input).
     public static func read(_ path: String) throws -> IDXArray {
-        try decode(readWholeFile(path), path: path)
+        let bytes = try readWholeFile(path, limit: SizeLimits.maxIDXFileBytes, kind: "an IDX file") { start in
+            // refuses /dev/zero, /dev/urandom and other endless non-IDX input after its first bytes
+            if start.count >= 2 && start[0] == 0x1F && start[1] == 0x8B { return }
+            if start.count >= 4 { _ = try header(Array(start.prefix(4)), path: path) }
+        }
+        return try decode(bytes, path: path)
     }
 
     /// Decodes IDX bytes (gzip-compressed when they start with 1f 8b). `path` names the source in errors.
@@ -98,19 +104,23 @@ public enum IDXReader {
         return (b[2], Int(b[3]))
     }
 
+    /// The element type, dimensions and data size in bytes, each product checked (a first dimension of 0
+    /// must not hide an item size that overflows: 0x4294967295x4294967295 is refused too).
     private static func parseHeader(_ b: [UInt8], path: String) throws -> (IDXElementType, [Int], Int) {
         let type = IDXElementType(rawValue: b[2])!
         let ndim = Int(b[3])
         var dims: [Int] = []
-        var size = type.size
         for d in 0..<ndim {
             let o = 4 + 4 * d
-            let v = Int(UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3]))
-            dims.append(v)
-            let (m, overflow) = size.multipliedReportingOverflow(by: v)
-            if overflow || m > (1 << 34) { throw FormatError(path, "IDX dimensions \(dims) are implausibly large") }
-            size = m
+            dims.append(Int(UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])))
         }
-        return (type, dims, size)
+        do {
+            _ = try CheckedSize.product(Array(dims.dropFirst()), limit: SizeLimits.maxSampleValues, field: "IDX dimensions after the first (values per item)")
+            let size = try CheckedSize.product([type.size] + dims, limit: SizeLimits.maxIDXDataBytes,
+                                               field: "IDX dimensions x \(type.size)-byte elements (data bytes)")
+            return (type, dims, size)
+        } catch let e as SizeError {
+            throw FormatError(path, e.description)
+        }
     }
 }

@@ -103,8 +103,6 @@ public enum ModelFormat {
     public static func minorVersion(for architecture: Architecture) -> UInt16 {
         architecture.layers.map { type(of: $0).sinceMinorVersion }.reduce(1, max)
     }
-    /// Largest tensor a reader accepts (elements), against absurd sizes in corrupt files.
-    public static let maxTensorElements = 1 << 28
 }
 
 // MARK: - Writer
@@ -193,7 +191,14 @@ public enum ModelFileWriter {
 /// Decodes and validates model files. Every failure is a `FormatError` with its own message.
 public enum ModelFileReader {
     public static func read(_ path: String) throws -> Model {
-        try decode(readWholeFile(path), path: path)
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "a model file", checkStart: startCheck(path)), path: path)
+    }
+
+    /// Refuses input that does not start like a model file after its first bytes (/dev/zero, a PNG).
+    public static func startCheck(_ path: String) -> ([UInt8]) throws -> Void {
+        { start in
+            if start.count >= 8 && Array(start.prefix(8)) != ModelFormat.magic { throw FormatError(path, "not a model file (wrong magic bytes)") }
+        }
     }
 
     /// The optional sections this reader does not interpret itself (checkpoints use them), by type.
@@ -305,7 +310,7 @@ public enum ModelFileReader {
         if !scaling.scale.isFinite || !scaling.offset.isFinite { throw fail("section INPT: non-finite input scaling") }
         let architecture = Architecture(inputShape: shape, layers: layers, output: output)
         if let problem = architecture.validate() {
-            throw fail("inconsistent sizes: input \(Shape.text(shape)): \(problem)")
+            throw fail("inconsistent sizes: input \(CheckedSize.shape(shape)): \(problem)")
         }
 
         // WGHT: tensors, checked against the architecture
@@ -321,8 +326,8 @@ public enum ModelFileReader {
             if Int(rows) != er || Int(cols) != ec {
                 throw fail("inconsistent sizes: tensor \(name) is \(rows)x\(cols), the architecture needs \(er)x\(ec)")
             }
-            let n = er * ec   // within Architecture.maxParameterCount: validated above
-            if n > ModelFormat.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
+            let n = er * ec   // within SizeLimits.maxTensorElements: validated above
+            if n > SizeLimits.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
             let storage = w.floats(n)
             if let k = storage.firstIndex(where: { !$0.isFinite }) {
                 throw fail("tensor \(name) has a non-finite value (\(storage[k])) at index \(k)")

@@ -46,7 +46,8 @@ public struct DigitNormalizer: Equatable, Sendable {
     public init(parameters p: [String: Double]) {
         func int(_ v: Double?, _ d: Int, _ range: ClosedRange<Int>) -> Int {
             guard let v, v.isFinite else { return d }
-            return min(max(Int(v.rounded()), range.lowerBound), range.upperBound)
+            // clamped as a Double first: a model file may say 1e300, and Int(1e300) traps
+            return Int(min(max(v.rounded(), Double(range.lowerBound)), Double(range.upperBound)))
         }
         func dbl(_ v: Double?, _ d: Double, _ range: ClosedRange<Double>) -> Double {
             guard let v, v.isFinite else { return d }

@@ -203,7 +203,8 @@ public enum NPZFile {
     public static let maxMembers = 10_000
 
     public static func read(_ path: String) throws -> [(name: String, array: NPYArray)] {
-        try decode(readWholeFile(path), path: path)
+        // a zip's members are checked against their own ceilings; the archive as a whole like a model file
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "an .npz archive"), path: path)
     }
 
     /// The arrays in directory order, named without ".npy".

@@ -17,7 +17,7 @@ struct Info: ParsableCommand {
     @Option(help: "Output: text or json.") var format: InfoFormat = .text
 
     func run() throws {
-        let bytes = try readWholeFile(file)
+        let bytes = try readWholeFile(file, limit: SizeLimits.maxCheckpointFileBytes, kind: "a model file")
         var fields: [(String, JSON)] = [("file", .string(file == "-" ? "<stdin>" : file))]
         switch FileKind.sniff(bytes) {
         case .nnm:

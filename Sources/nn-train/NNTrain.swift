@@ -27,8 +27,7 @@ struct NNTrain: ParsableCommand {
     static let defaultLayers = "784-300-10"
 
     func run() throws {
-        Parallelism.threadCount = try training.threadCount()
-        if let every = output.checkpointEvery, every < 1 { throw ToolError("--checkpoint-every must be at least 1") }
+        Parallelism.threadCount = training.threadCount()
         // A resumed run takes its model and training settings from the checkpoint, its data and outputs
         // from this command line.
         var resumed: Checkpoint? = nil
@@ -43,14 +42,51 @@ struct NNTrain: ParsableCommand {
             resumed = c
         }
         let model = settings.model, training = settings.training
-        // outputs are checked before training, so a long run never ends unable to write its results
-        for path in [output.output, output.metrics, output.plot, output.checkpoint].compactMap({ $0 }) { try checkWritable(path) }
-        let sets = try data.load()
+        // Outputs are checked against the inputs and each other, and for being writable, before anything
+        // is read: a long run never ends unable to write its results, nor overwrites its own data.
+        let dataFiles = try data.files()
+        var runFiles = RunFiles()
+        // files found in a directory are named by it: "--data (train-images)"
+        func flag(_ name: String, given: Bool) -> String {
+            given ? "--" + name : "\(data.data != nil ? "--data" : "the embedded data set") (\(name))"
+        }
+        runFiles.input(flag("train-images", given: data.trainImages != nil), dataFiles.train.images)
+        runFiles.input(flag("train-labels", given: data.trainImages != nil), dataFiles.train.labels)
+        if let test = dataFiles.test {
+            runFiles.input(flag("test-images", given: data.testImages != nil), test.images)
+            runFiles.input(flag("test-labels", given: data.testImages != nil), test.labels)
+        }
+        runFiles.input("--resume", output.resume)
+        runFiles.output("-o", output.output)
+        runFiles.output("--metrics", output.metrics)
+        runFiles.output("--plot", output.plot)
+        if output.checkpoint != nil || output.checkpointEvery != nil {
+            // the checkpoint a run resumes from is the one it goes on updating
+            runFiles.output("--checkpoint", output.checkpointPath, updating: "--resume")
+        }
+        try runFiles.check()
+        let sets = try data.load(dataFiles)
         let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
+        if let p = model.positiveClass {
+            guard architecture.output == .sigmoidBinaryCrossEntropy && architecture.outputSize == 1 else {
+                throw ToolError("--positive-class is for a yes/no model: --loss sigmoid-bce with 1 output (--layers ...-1)")
+            }
+            guard trainSet.dataset.labels.contains(Double(p)) else {
+                let labels = Set(trainSet.dataset.labels)
+                let range = labels.isEmpty ? "none" : "\(CheckedSize.exactInt(labels.min()!).map(String.init) ?? "?")-\(CheckedSize.exactInt(labels.max()!).map(String.init) ?? "?")"
+                throw FormatError(trainSet.files.labels, "no training sample has label \(p), so --positive-class \(p) would train on all-zero targets (labels here: \(range))")
+            }
+        }
         let encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize, positiveClass: model.positiveClass)
         for (set, name) in [(trainSet, trainSet.files.labels), (sets.test, sets.test?.files.labels ?? "")] {
             if let set, let problem = encoding.problem(with: set.dataset.labels) { throw FormatError(name, problem) }
+        }
+        // A softmax with more outputs than the labels have classes trains outputs no sample ever asks for:
+        // almost always a forgotten last size (--layers 784-300 on ten digits).
+        if architecture.output == .softmaxCrossEntropy, let top = sets.train.dataset.labels.max(), top >= 0,
+           top < Double(architecture.outputSize - 1) {
+            throw ToolError("--layers \(architecture.layersText) ends in \(architecture.outputSize) outputs, but the training labels are 0-\(Int(top)) (\(Int(top) + 1) classes): end it with \(Int(top) + 1)")
         }
         let config = try training.config()
         if config.patience != nil && validationSet == nil { throw ToolError("--patience needs a validation set: add --validation-split F") }
@@ -70,8 +106,9 @@ struct NNTrain: ParsableCommand {
         if training.augment {
             let shape = trainSet.sampleShape
             guard shape.count == 2 else { throw ToolError("--augment needs 2-D image samples; these are \(shape)") }
-            guard training.augmentShift >= 0, training.augmentRotation >= 0, (0...1).contains(training.augmentElastic) else {
-                throw ToolError("--augment-shift and --augment-rotation must be >= 0, --augment-elastic in [0, 1]")
+            // a shift as large as the image moves every sample off its canvas: training on blank images
+            guard training.augmentShift < Double(min(shape[0], shape[1])) else {
+                throw ToolError("--augment-shift must be below the image size (\(shape[1])x\(shape[0])), not \(training.augmentShift)")
             }
             trainer.augment = Augmentation(width: shape[1], height: shape[0], maxShift: training.augmentShift,
                                            maxRotationDegrees: training.augmentRotation,
@@ -90,7 +127,7 @@ struct NNTrain: ParsableCommand {
             + ", \(config.optimizer.rawValue) lr \(config.learningRate), batch \(config.batchSize), \(Parallelism.threadCount) thread(s)"
             + (resumed.map { _ in ", resuming at epoch \(trainer.progress.epoch)" + (trainer.progress.position > 0 ? " sample \(trainer.progress.position)" : "") } ?? ""))
 
-        let checkpointPath = output.checkpoint ?? (output.output == "-" ? "nn-train.ckpt" : output.output + ".ckpt")
+        let checkpointPath = output.checkpointPath
         func checkpoint() -> Checkpoint {
             Checkpoint(model: settings.makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer,
                                         history: trainer.progress.history),

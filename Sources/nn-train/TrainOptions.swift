@@ -12,8 +12,15 @@ struct TrainDataOptions: ParsableArguments {
     @Option(help: "Training labels (IDX).") var trainLabels: String?
     @Option(help: "Test images, to report test accuracy per epoch.") var testImages: String?
     @Option(help: "Test labels.") var testLabels: String?
-    @Option(help: "Hold out this fraction of the training set (seeded) for validation, e.g. 0.1.")
+    @Option(help: OptionRules.validationSplit.help("Hold out this fraction of the training set (seeded) for validation, e.g. 0.1; 0: none."))
     var validationSplit: Double = 0
+
+    func validate() throws {
+        try OptionRules.validationSplit.check(validationSplit)
+        if (trainImages == nil) != (trainLabels == nil) { throw ToolError("--train-images and --train-labels go together") }
+        if (testImages == nil) != (testLabels == nil) { throw ToolError("--test-images and --test-labels go together") }
+        if data != nil && trainImages != nil { throw ToolError("give either --data or --train-images/--train-labels, not both") }
+    }
 
     var usesEmbeddedData: Bool { data == nil && trainImages == nil }
 
@@ -22,11 +29,8 @@ struct TrainDataOptions: ParsableArguments {
         var test: LoadedDataset?
     }
 
-    func load() throws -> Sets {
-        if (trainImages == nil) != (trainLabels == nil) { throw ToolError("--train-images and --train-labels go together") }
-        if (testImages == nil) != (testLabels == nil) { throw ToolError("--test-images and --test-labels go together") }
-        if data != nil && trainImages != nil { throw ToolError("give either --data or --train-images/--train-labels, not both") }
-        if !(0..<1).contains(validationSplit) { throw ToolError("--validation-split must be in [0, 1)") }
+    /// The files to read: training set, and the test set when there is one.
+    func files() throws -> (train: DataFiles, test: DataFiles?) {
         let train: DataFiles
         var test: DataFiles? = nil
         if let trainImages, let trainLabels {
@@ -37,6 +41,11 @@ struct TrainDataOptions: ParsableArguments {
             test = try? IDXDataset.standardFiles(in: dir, split: "test")
         }
         if let testImages, let testLabels { test = DataFiles(images: testImages, labels: testLabels) }
+        return (train, test)
+    }
+
+    func load(_ files: (train: DataFiles, test: DataFiles?)) throws -> Sets {
+        let (train, test) = files
         let trainSet = try IDXDataset.load(train)
         let testSet = try test.map { try IDXDataset.load($0) }
         if let testSet, testSet.dataset.featureCount != trainSet.dataset.featureCount {
@@ -58,63 +67,68 @@ struct TrainDataOptions: ParsableArguments {
 
 
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Passes over the training set.") var epochs: Int = 20
-    @Option(help: "Samples per mini-batch.") var batchSize: Int = 50
-    @Option(help: "Learning rate (default: 0.001 for adam, 0.01 for adagrad, 0.1 otherwise).") var learningRate: Double?
+    @Option(help: OptionRules.epochs.help("Passes over the training set.")) var epochs: Int = 20
+    @Option(help: OptionRules.batchSize.help("Samples per mini-batch.")) var batchSize: Int = 50
+    @Option(help: OptionRules.learningRate.help("Learning rate (default: 0.001 for adam, 0.01 for adagrad, 0.1 otherwise).")) var learningRate: Double?
     @Option(help: "sgd, momentum, adagrad, adam.") var optimizer: OptimizerKind = .adam
-    @Option(help: "L2 weight decay lambda (loss += lambda/2 * sum W^2).") var weightDecay: Double = 0.0005
-    @Option(help: "Seed for initialisation, shuffling and the validation split.") var seed: UInt64 = 1
-    @Option(help: "Threads for the matrix kernels (results are identical for any count; default: all cores).")
+    @Option(help: OptionRules.weightDecay.help("L2 weight decay lambda (loss += lambda/2 * sum W^2).")) var weightDecay: Double = 0.0005
+    @Option(help: "Seed for initialisation, shuffling and the validation split (0 to 2^64-1).") var seed: UInt64 = 1
+    @Option(help: OptionRules.threads.help("Threads for the matrix kernels (results are identical for any count; default: all cores)."))
     var threads: Int?
-    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR (e.g. step:10:0.5), cosine.")
+    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR (e.g. step:10:0.5; EVERY 1-100000 epochs, FACTOR in (0, 1]), cosine.")
     var lrSchedule: String = "constant"
-    @Option(help: "Linear learning-rate warm-up over this many epochs (may be fractional).") var warmup: Double = 0
-    @Option(help: "Early stopping: stop after this many epochs without validation improvement, keep the best weights (needs --validation-split).")
+    @Option(help: OptionRules.warmup.help("Linear learning-rate warm-up over this many epochs (may be fractional).")) var warmup: Double = 0
+    @Option(help: OptionRules.patience.help("Early stopping: stop after this many epochs without validation improvement, keep the best weights (needs --validation-split)."))
     var patience: Int?
     @Flag(help: "Augment 2-D image samples on the fly each epoch: seeded random shifts, rotations, scaling, stroke width and blur.")
     var augment = false
-    @Option(help: "With --augment: largest shift in pixels.") var augmentShift: Double = 2
-    @Option(help: "With --augment: largest rotation in degrees.") var augmentRotation: Double = 12
-    @Option(help: "With --augment: probability of an elastic distortion per sample.") var augmentElastic: Double = 0
+    @Option(help: OptionRules.augmentShift.help("With --augment: largest shift in pixels (also below the image's width and height).")) var augmentShift: Double = 2
+    @Option(help: OptionRules.augmentRotation.help("With --augment: largest rotation in degrees.")) var augmentRotation: Double = 12
+    @Option(help: OptionRules.augmentElastic.help("With --augment: probability of an elastic distortion per sample.")) var augmentElastic: Double = 0
+
+    func validate() throws {
+        try OptionRules.epochs.check(epochs)
+        try OptionRules.batchSize.check(batchSize)
+        try OptionRules.learningRate.check(learningRate)
+        try OptionRules.weightDecay.check(weightDecay)
+        try OptionRules.threads.check(threads)
+        try OptionRules.warmup.check(warmup)
+        try OptionRules.patience.check(patience)
+        try OptionRules.augmentShift.check(augmentShift)
+        try OptionRules.augmentRotation.check(augmentRotation)
+        try OptionRules.augmentElastic.check(augmentElastic)
+        _ = try schedule()
+    }
 
     func config() throws -> TrainingConfig {
-        guard epochs >= 1 else { throw ToolError("--epochs must be at least 1") }
-        guard batchSize >= 1 else { throw ToolError("--batch-size must be at least 1") }
+        try validate()
         var c = TrainingConfig()
         c.epochs = epochs
         c.batchSize = batchSize
         c.optimizer = optimizer
         c.learningRate = learningRate ?? (optimizer == .adam ? 0.001 : optimizer == .adagrad ? 0.01 : 0.1)
-        guard c.learningRate > 0, c.learningRate.isFinite else { throw ToolError("--learning-rate must be positive") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw ToolError("--weight-decay must be >= 0") }
         c.weightDecay = weightDecay
         c.seed = seed
-        let parts = lrSchedule.split(separator: ":")
-        switch parts.first {
-        case "constant" where parts.count == 1: c.schedule = .constant
-        case "cosine" where parts.count == 1: c.schedule = .cosine
-        case "step" where parts.count == 3:
-            guard let every = Int(parts[1]), every >= 1, let factor = Double(parts[2]), factor > 0, factor <= 1 else { fallthrough }
-            c.schedule = .step(every: every, factor: factor)
-        default:
-            throw ToolError("--lr-schedule '\(lrSchedule)': use constant, cosine or step:EVERY:FACTOR (e.g. step:10:0.5)")
-        }
-        guard warmup >= 0, warmup.isFinite else { throw ToolError("--warmup must be >= 0") }
+        c.schedule = try schedule()
         c.warmupEpochs = warmup
-        if let patience {
-            guard patience >= 1 else { throw ToolError("--patience must be at least 1") }
-            c.patience = patience
-        }
+        c.patience = patience
         return c
     }
 
-    func threadCount() throws -> Int {
-        if let threads {
-            guard threads >= 1 && threads <= 256 else { throw ToolError("--threads must be between 1 and 256") }
-            return threads
+    func schedule() throws -> LearningRateSchedule {
+        let parts = lrSchedule.split(separator: ":", omittingEmptySubsequences: false)
+        switch parts.first {
+        case "constant" where parts.count == 1: return .constant
+        case "cosine" where parts.count == 1: return .cosine
+        case "step" where parts.count == 3:
+            guard let every = Int(parts[1]), (1...100_000).contains(every), let factor = Double(parts[2]), factor > 0, factor <= 1 else { fallthrough }
+            return .step(every: every, factor: factor)
+        default:
+            throw ToolError("--lr-schedule '\(lrSchedule)': use constant, cosine or step:EVERY:FACTOR (e.g. step:10:0.5; EVERY 1-100000, FACTOR in (0, 1])")
         }
-        return ProcessInfo.processInfo.activeProcessorCount
     }
+
+    func threadCount() -> Int { threads ?? min(ProcessInfo.processInfo.activeProcessorCount, SizeLimits.maxThreads) }
 }
 
 struct TrainOutputOptions: ParsableArguments {
@@ -122,8 +136,13 @@ struct TrainOutputOptions: ParsableArguments {
     @Option(help: "Write one JSON object per epoch to this file.") var metrics: String?
     @Option(help: "Draw loss and accuracy curves per epoch into this SVG file.") var plot: String?
     @Option(help: "Where checkpoints go (default: the output path + .ckpt).") var checkpoint: String?
-    @Option(help: "Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).") var checkpointEvery: Int?
+    @Option(help: OptionRules.checkpointEvery.help("Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).")) var checkpointEvery: Int?
     @Option(help: "Continue the run saved in this checkpoint (same data arguments).") var resume: String?
+
+    func validate() throws { try OptionRules.checkpointEvery.check(checkpointEvery) }
+
+    /// Where checkpoints go.
+    var checkpointPath: String { checkpoint ?? (output == "-" ? "nn-train.ckpt" : output + ".ckpt") }
 }
 
 /// The per-epoch report: one human line for stderr, one JSON object for --metrics.

@@ -53,8 +53,9 @@ def inpt(shape, scale=1 / 255, offset=0.0):
     return struct.pack("<I", len(shape)) + b"".join(struct.pack("<I", d) for d in shape) + struct.pack("<dd", scale, offset)
 
 
-def wght(sizes, shapes=None, poison=None):
-    """Deterministic small weights; shapes overrides the stored (rows, cols); poison = (tensor, index, value)."""
+def wght(sizes, shapes=None, poison=None, fill=None):
+    """Deterministic small weights; shapes overrides the stored (rows, cols); poison = (tensor, index, value);
+    fill: every value of every tensor (finite but huge weights)."""
     tensors = []
     for i in range(len(sizes) - 1):
         tensors.append((sizes[i], sizes[i + 1]))
@@ -62,15 +63,15 @@ def wght(sizes, shapes=None, poison=None):
     out = struct.pack("<I", len(tensors))
     for t, (r, c) in enumerate(tensors):
         sr, sc = shapes[t] if shapes and t in shapes else (r, c)
-        vals = [((k * 2654435761 + t * 97) % 2001 - 1000) / 20000.0 for k in range(sr * sc)]
+        vals = [((k * 2654435761 + t * 97) % 2001 - 1000) / 20000.0 if fill is None else fill for k in range(sr * sc)]
         if poison and poison[0] == t:
             vals[poison[1]] = poison[2]
         out += struct.pack("<II", sr, sc) + struct.pack(f"<{sr * sc}f", *vals)
     return out
 
 
-def model(sizes=(784, 4, 10), shape=(28, 28), version=(1, 0), extra=(), **kw):
-    secs = [(b"HEAD", head(list(sizes))), (b"INPT", inpt(list(shape))), (b"WGHT", wght(list(sizes), **kw))]
+def model(sizes=(784, 4, 10), shape=(28, 28), version=(1, 0), extra=(), out_kind=1, **kw):
+    secs = [(b"HEAD", head(list(sizes), out_kind=out_kind)), (b"INPT", inpt(list(shape))), (b"WGHT", wght(list(sizes), **kw))]
     secs += list(extra)
     return MAGIC + struct.pack("<HH", *version) + b"".join(section(t, d) for t, d in secs) + section(b"IEND", b"")
 
@@ -252,6 +253,10 @@ def main():
     put("labels-negative.idx", idx(0x09, [20], bytes([0xFF] + [1] * 19)))  # int8 -1
     put("labels-nan.idx", idx(0x0D, [20], struct.pack(">20f", *([float("nan")] + [1.0] * 19))))
     put("labels-2dim.idx", idx(0x08, [20, 1], bytes(i % 10 for i in range(20))))
+    # Issue 14: a float label of 1e30 (finite, whole, and past Int: converting it trapped); a header whose
+    # first dimension is 0, so the data size is 0, but whose item size 2^32-1 x 2^32-1 overflows Int.
+    put("labels-1e30.idx", idx(0x0D, [20], struct.pack(">20f", *([1e30] + [1.0] * 19))))
+    put("images-item-overflow.idx", idx(0x08, [0, 0xFFFFFFFF, 0xFFFFFFFF]))
     # Claims 65537x256x256 bytes (just over 4 GiB) in a 50-byte gzip file.
     put("images-4GiB-claim.idx.gz", gz(idx(0x08, [0x10001, 256, 256], b"\x01" * 100)))
     # Found by fuzz/run.sh idx (fuzz/crashes/idx-oom-4GB-allocation-from-11-bytes): 4,194,304,030 labels
@@ -275,6 +280,20 @@ def main():
     put("model-wrong-magic.nnm", b"\x89PNG\r\n\x1a\n" + good[8:])
     put("model-text.nnm", b"this is a README, not a model\n")
     put("model-empty.nnm", b"")
+    # Issue 14 (hostile input): finite weights whose products overflow Float (every weight 3e38); a regression
+    # (MSE) model and a multi-label (sigmoid-bce, 10 outputs) model, whose outputs are no class probabilities;
+    # an input shape whose product overflows Int (3 x 2^32-1); a normalisation recipe of absurd size.
+    put("model-huge-weights.nnm", model(fill=3e38))
+    put("model-mse.nnm", model(sizes=(784, 4, 1), out_kind=3))
+    put("model-mse-3.nnm", model(sizes=(784, 4, 3), out_kind=3))
+    put("model-multilabel.nnm", model(out_kind=2))
+    put("model-input-overflow.nnm", model(shape=(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)))
+    norm = struct.pack("<I", 12) + b"mnist-com-v1" + struct.pack("<I", 2) \
+        + struct.pack("<I", 3) + b"box" + struct.pack("<d", -1e300) + struct.pack("<I", 6) + b"canvas" + struct.pack("<d", 1e300)
+    put("model-recipe-1e300.nnm", model(extra=[(b"norm", norm)]))
+    # Class names holding a tab, a newline and a backslash: nn-predict's TSV escapes them.
+    names = [b"zero\tnull", b"one\nline", b"two\\2"] + [str(k).encode() for k in range(3, 10)]
+    put("model-odd-class-names.nnm", model(extra=[(b"labl", struct.pack("<I", 10) + b"".join(struct.pack("<I", len(n)) + n for n in names))]))
 
     # ONNX: a good 784-4-10 model (its weights are those of good.nnm), and one fault each.
     good_o = good_onnx()

@@ -248,7 +248,64 @@ enum BadInputCases {
         .init(command: "nn-gradcheck --layers 4-3-2 > /dev/full", exit: 2, mentions: ["No space left on device"]),
     ]
 
-    static let all = data + models + pngs + interchange + usage + output
+    // MARK: hostile input (issue 14): one case per bug class the probe found
+    static let hostile: [BadInputCase] = [
+        // sizes from files and flags: overflow and unbounded claims
+        .init(command: "nn-gradcheck --samples 9223372036854775807", exit: 2, mentions: ["--samples", "1 to 10000", "9223372036854775807"]),
+        .init(command: "\(eval) --images $IN/good-images.idx --labels $IN/labels-1e30.idx", exit: 2, mentions: ["labels-1e30.idx", "10 classes"]),
+        .init(command: "\(eval) --images $IN/images-item-overflow.idx --labels $IN/labels-none.idx", exit: 2,
+              mentions: ["images-item-overflow.idx", "4294967295x4294967295", "overflows"]),
+        .init(command: "\(predict) --images $IN/images-item-overflow.idx", exit: 2, mentions: ["images-item-overflow.idx", "overflows"]),
+        .init(command: "nn-eval -m $IN/model-input-overflow.nnm", exit: 2,
+              mentions: ["model-input-overflow.nnm", "inconsistent sizes", "4294967295x4294967295x4294967295"]),
+        .init(command: "nn-predict -m $IN/model-recipe-1e300.nnm $IN/digit.png", exit: 1, mentions: ["digit.png", "4096x4096"]),
+        .init(command: "nn-eval -m /dev/zero", exit: 2, mentions: ["/dev/zero", "not a model file"]),
+        .init(command: "\(predict) /dev/zero", exit: 1, mentions: ["/dev/zero", "not a PNG file"]),
+        .init(command: "\(predict) - < /dev/zero", exit: 2, mentions: ["<stdin>", "longer than 4096 bytes"]),
+        .init(command: "\(train) -o m.nnm --train-images /dev/zero --train-labels $IN/tiny-labels.idx --layers 4-3-3", exit: 2,
+              mentions: ["/dev/zero", "IDX element type"]),
+        .init(command: "\(eval) --images /dev/urandom --labels $IN/good-labels.idx", exit: 2, mentions: ["/dev/urandom"]),
+        // outputs that would destroy inputs, or each other
+        .init(command: "\(train) \(tiny) -o $IN/tiny-images.idx", exit: 2, mentions: ["tiny-images.idx", "is also the input --train-images"]),
+        .init(command: "\(train) \(tiny) -o m.nnm --metrics ./m.nnm", exit: 2, mentions: ["-o m.nnm and --metrics ./m.nnm", "same file"],
+              existing: ["m.nnm"]),
+        .init(command: "\(train) \(tiny) -o - --metrics -", exit: 2, mentions: ["-o - and --metrics -", "standard output"]),
+        .init(command: "\(evalData) --confusion /dev/stdout", exit: 2, mentions: ["--confusion /dev/stdout", "standard output"]),
+        .init(command: "\(evalData) -o $IN/good-labels.idx", exit: 2, mentions: ["good-labels.idx", "is also the input --labels"]),
+        .init(command: "cat $IN/good.nnm | nn-predict -m - -", exit: 2, mentions: ["-m - and the argument -", "standard input"]),
+        .init(command: "cat $IN/good.nnm | nn-eval -m - --images - --labels $IN/good-labels.idx", exit: 2,
+              mentions: ["-m - and --images -", "standard input"]),
+        // all or nothing in nn-eval
+        .init(command: "\(evalData) --confusion c.svg --errors nodir/e.png", exit: 2, mentions: ["nodir/e.png", "No such file"],
+              existing: ["c.svg"]),
+        .init(command: "\(evalData) --confusion c.svg --errors e.png > /dev/full", exit: 2, mentions: ["stdout", "No space left on device"],
+              existing: ["c.svg"]),
+        // option values
+        .init(command: "\(predict) --threads 0 $IN/digit.png", exit: 2, mentions: ["--threads", "1 to 256", "0"]),
+        .init(command: "\(predict) --threads=-1 $IN/digit.png", exit: 2, mentions: ["--threads", "1 to 256", "-1"]),
+        .init(command: "nn-eval --batch-size 9223372036854775807", exit: 2, mentions: ["--batch-size", "1 to 65536"]),
+        .init(command: "nn-gradcheck --rtol nan", exit: 2, mentions: ["--rtol", "(0, 1]", "nan"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --augment-rotation inf", exit: 2, mentions: ["--augment-rotation", "[0, 180]", "inf"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --learning-rate 1e300", exit: 2, mentions: ["--learning-rate", "(0, 10]"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --validation-split 1", exit: 2, mentions: ["--validation-split", "[0, 1)"]),
+        .init(command: "\(train) -o m.nnm --train-images $IN/good-images.idx --train-labels $IN/good-labels.idx --layers 784-3-10 --augment --augment-shift 30",
+              exit: 2, mentions: ["--augment-shift", "28x28", "30"]),
+        .init(command: "\(train) -o m.nnm --train-images $IN/tiny-images.idx --train-labels $IN/tiny-labels.idx --layers 4-1 --loss sigmoid-bce --positive-class=-5",
+              exit: 2, mentions: ["tiny-labels.idx", "--positive-class -5", "labels here: 0-2"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --positive-class 1", exit: 2, mentions: ["--positive-class", "sigmoid-bce with 1 output"]),
+        // output that a path can break: the error line stays one line
+        .init(command: "\(predict) \"$(printf 'no\\nsuch.png')\"", exit: 1, mentions: ["no\\nsuch.png", "No such file"]),
+        .init(command: "\(predict) \"$(printf 'a\\tb.png')\"", exit: 1, mentions: ["a\\tb.png", "No such file"]),
+        // silent nonsense
+        .init(command: "nn-predict -m $IN/model-huge-weights.nnm $IN/digit.png", exit: 2,
+              mentions: ["model-huge-weights.nnm", "digit.png", "not a number"]),
+        .init(command: "nn-eval -m $IN/model-huge-weights.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx", exit: 2,
+              mentions: ["model-huge-weights.nnm", "not a number"]),
+        .init(command: "\(predict) --images $IN/images-none.idx", exit: 2, mentions: ["images-none.idx", "no images"]),
+        .init(command: "nn-predict -m $IN/model-mse.nnm --top-k 3 $IN/digit.png", exit: 2, mentions: ["--top-k", "regression"]),
+    ]
+
+    static let all = data + models + pngs + interchange + usage + output + hostile
 
     /// Good inputs next to the bad ones: they must work, so each bad case fails for its own reason.
     static let controls: [(command: String, stdoutLines: Int?)] = [
@@ -264,6 +321,11 @@ enum BadInputCases {
         ("nn-model convert $IN/good.npz -o m.nnm --activation relu && nn-gradcheck -m m.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 2 --coordinates 3", nil),
         ("nn-model convert $IN/good.nnm -o m.onnx && nn-model info m.onnx --format json", 1),
         ("nn-model info $IN/good.npz", nil),
+        // issue 14: what a regression or multi-label model prints; outputs on devices
+        ("nn-predict -m $IN/model-mse.nnm --header $IN/digit.png", 2),
+        ("nn-predict -m $IN/model-multilabel.nnm --top-k 3 $IN/digit.png", 1),
+        ("\(evalData) --confusion /dev/null --errors /dev/null -o /dev/null", 0),
+        ("\(train) \(tiny) -o /dev/null --metrics /dev/null", 0),
     ]
 }
 

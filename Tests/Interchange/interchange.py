@@ -80,14 +80,22 @@ def onnx_outputs(path, feed):
 
 
 def nn_predict(model, outputs):
-    """nn-predict's outputs per t10k image as a [10000, outputs] array (every class via --top-k)."""
-    r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl", "--top-k", str(outputs))
+    """nn-predict's outputs per t10k image as a [10000, outputs] array: every class's probability via
+    --top-k for a classifier, the values of an mse model (nn-predict prints them as "values")."""
+    r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl")
+    if '"values"' not in r.stdout.split("\n", 1)[0] and '"value"' not in r.stdout.split("\n", 1)[0]:
+        r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl", "--top-k", str(outputs))
     lines = r.stdout.splitlines()
     out = np.zeros((len(lines), outputs))
     for i, line in enumerate(lines):
         record = json.loads(line)
-        for entry in record["top"]:
-            out[i, int(entry["label"])] = entry["probability"]
+        if "values" in record:
+            out[i, :] = record["values"]
+        elif "value" in record:
+            out[i, 0] = record["value"]
+        else:
+            for entry in record["top"]:
+                out[i, int(entry["label"])] = entry["probability"]
     return out
 
 

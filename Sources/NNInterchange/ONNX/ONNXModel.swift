@@ -1,3 +1,4 @@
+import NNCore
 import NNFormats
 // ONNXModel.swift: the subset of onnx.proto (onnx/onnx, onnx/onnx.proto) that nn-model reads and writes,
 // over the hand-written wire codec in ProtobufWire.swift. Field numbers are onnx.proto's; fields outside
@@ -19,7 +20,7 @@ import NNFormats
 /// Limits and codes of the ONNX reader.
 public enum ONNXFormat {
     /// Largest tensor the reader accepts, in elements (the model file's ceiling: 2^28, 1 GiB of float32).
-    public static let maxTensorElements = ModelFormat.maxTensorElements
+    public static let maxTensorElements = SizeLimits.maxTensorElements
     /// TensorProto.DataType codes this reader holds data of.
     public static let float: Int32 = 1, int64: Int32 = 7, double: Int32 = 11
     /// Names of every TensorProto.DataType, for messages.
@@ -621,7 +622,9 @@ public struct ONNXValueInfo: Equatable, Sendable {
 
 /// Reads and writes .onnx files (one serialized ModelProto).
 public enum ONNXFile {
-    public static func read(_ path: String) throws -> ONNXModelProto { try decode(readWholeFile(path), path: path) }
+    public static func read(_ path: String) throws -> ONNXModelProto {
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "an ONNX file"), path: path)
+    }
 
     /// Decodes a ModelProto; every failure is a FormatError naming `path`.
     public static func decode(_ bytes: [UInt8], path: String) throws -> ONNXModelProto {
