@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "NNCore", targets: ["NNCore"]),
         .library(name: "NNFormats", targets: ["NNFormats"]),
+        // The library for apps: load a model, classify PNGs, pixels or values, evaluate, train (NNToolkit.docc).
+        .library(name: "NNToolkit", targets: ["NNToolkit"]),
         .executable(name: "nn-train", targets: ["nn-train"]),
         .executable(name: "nn-eval", targets: ["nn-eval"]),
         .executable(name: "nn-predict", targets: ["nn-predict"]),
@@ -36,6 +38,8 @@ let package = Package(
         // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
         .target(name: "NNImage", dependencies: ["NNCore", "CPNGReader", "CZlib"]),
+        // The library apps use: a small documented surface over the core, the formats and PNG reading.
+        .target(name: "NNToolkit", dependencies: ["NNCore", "NNFormats", "NNImage"]),
         // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
         .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
@@ -71,7 +75,7 @@ let package = Package(
         .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNInterchange", "NNCore"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NNFormats", "NNCore", "NNImage", .product(name: "PropertyBased", package: "swift-property-based"),
+            "NNFormats", "NNCore", "NNImage", "NNToolkit", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "PluginTests"),
         .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage"]),
