@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "nn-gradcheck", targets: ["nn-gradcheck"]),
         .executable(name: "nn-model", targets: ["nn-model"]),
         .plugin(name: "DownloadDatasets", targets: ["DownloadDatasets"]),
+        // Embeds each .nnm of a target as a Swift type (depends on NNToolkit at run time).
+        .plugin(name: "EmbedModel", targets: ["EmbedModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,6 +73,9 @@ let package = Package(
                     .writeToPackageDirectory(reason: "Writes the data sets into data/"),
                 ]),
             dependencies: ["nn-fetch"]),
+        // The EmbedModel plugin's worker: checks a model and writes the Swift type that carries it.
+        .executableTarget(name: "nn-embed", dependencies: ["NNFormats"]),
+        .plugin(name: "EmbedModel", capability: .buildTool(), dependencies: ["nn-embed"]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNInterchange", "NNCore"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),

@@ -41,6 +41,12 @@ public final class Classifier: @unchecked Sendable {
         pthread_mutex_init(lock, nil)
     }
 
+    /// A model embedded in the binary by the EmbedModel plugin: the model file's bytes as base64.
+    public convenience init(embedded base64: StaticString, name: String = "embedded model") throws(ToolkitError) {
+        guard let bytes = base64Decoded(base64) else { throw .invalidModel("\(name): the embedded bytes are not base64") }
+        try self.init(bytes: bytes, name: name)
+    }
+
     /// A model already in memory.
     package init(model: Model) {
         self.model = model
@@ -165,4 +171,31 @@ public final class Classifier: @unchecked Sendable {
 
     /// The name of class `index` (its index as text when the model has no names).
     public func name(of index: Int) -> String { index < model.classNames.count ? model.classNames[index] : String(index) }
+}
+
+/// RFC 4648 base64 (with padding) of a static string; nil when it is not base64.
+func base64Decoded(_ text: StaticString) -> [UInt8]? {
+    var value = [Int16](repeating: -1, count: 256)
+    for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { value[Int(c)] = Int16(i) }
+    return text.withUTF8Buffer { s -> [UInt8]? in
+        guard s.count % 4 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(s.count / 4 * 3)
+        var i = 0
+        while i < s.count {
+            var n: UInt32 = 0, pad = 0
+            for k in 0..<4 {
+                let c = s[i + k]
+                if c == UInt8(ascii: "=") && k >= 2 && i + 4 == s.count { pad += 1; n <<= 6; continue }
+                let v = value[Int(c)]
+                if v < 0 || pad > 0 { return nil }
+                n = n << 6 | UInt32(v)
+            }
+            out.append(UInt8(n >> 16 & 255))
+            if pad < 2 { out.append(UInt8(n >> 8 & 255)) }
+            if pad < 1 { out.append(UInt8(n & 255)) }
+            i += 4
+        }
+        return out
+    }
 }
