@@ -58,4 +58,21 @@ import Testing
             }
         }
     }
+
+    /// The plugin's worker refuses a model it cannot read with one line naming the file (the build fails on
+    /// it), writes nothing, and names the classes of a model that has names as a CaseIterable enum.
+    @Test func embedderChecksTheModelAndNamesItsClasses() throws {
+        let dir = try Tools.temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        for bad in ["model-bad-crc.nnm", "model-v2.nnm", "model-truncated.nnm"] {
+            let r = try Tools.sh("nn-embed '\(Tools.packageRoot)/Tests/BadInputs/\(bad)' '\(dir)/out.swift' Model")
+            #expect(r.status == 1)
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains(bad), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/out.swift"))
+        }
+        let r = try Tools.sh("nn-embed '\(Tools.packageRoot)/Tests/BadInputs/model-odd-class-names.nnm' '\(dir)/Odd.swift' Odd")
+        #expect(r.status == 0, "\(r.stderr)")
+        let source = try String(contentsOfFile: "\(dir)/Odd.swift", encoding: .utf8)
+        #expect(source.contains("public struct Odd: Sendable") && source.contains("public enum Label: String, CaseIterable, Sendable"))
+        #expect(source.contains("static let encoded: StaticString = \""))
+    }
 }
