@@ -20,6 +20,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation --target NNToolkit` (the DocC catalog; CI fails on warnings)
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // tests only: the property-based hostile-input test (Tests/HostileInputTests)
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],

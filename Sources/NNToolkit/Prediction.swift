@@ -22,6 +22,7 @@ public struct Prediction: Sendable, Equatable {
         case values
     }
 
+    /// What the outputs mean: classes, independent labels, or values.
     public var kind: Kind
     /// The most likely classes, most likely first (as many as asked for); empty for regression.
     public var top: [ClassScore]

@@ -21,6 +21,7 @@ public enum ToolkitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A training configuration outside the allowed values (a bad layers line, a rate out of range).
     case invalidConfiguration(String)
 
+    /// The problem in one line, to show a user.
     public var description: String {
         switch self {
         case .unreadableFile(let path, let reason): return "\(path): \(reason)"

@@ -19,15 +19,21 @@ public typealias OptimizerKind = NNCore.OptimizerKind
 public struct TrainingConfiguration: Sendable, Equatable {
     /// The layers, in nn-train's --layers grammar: "784-300-10", "1x28x28-conv32k5-maxpool2-128-10".
     public var layers = "784-300-10"
+    /// The hidden activation (nn-train --activation).
     public var activation: Activation = .relu
+    /// The output layer and its loss (nn-train --loss).
     public var loss: OutputKind = .softmaxCrossEntropy
+    /// The update rule (nn-train --optimizer).
     public var optimizer: OptimizerKind = .adam
     /// nil: 0.001 for Adam, 0.01 for AdaGrad, 0.1 otherwise.
     public var learningRate: Double? = nil
+    /// Passes over the training set (nn-train --epochs).
     public var epochs = 20
+    /// Samples per mini-batch (nn-train --batch-size).
     public var batchSize = 50
     /// L2: the loss gains lambda/2 * sum W^2 over weights.
     public var weightDecay = 0.0005
+    /// Seeds initialisation, shuffling and augmentation: the same seed gives the same model.
     public var seed: UInt64 = 1
     /// Batch normalisation after these hidden layers (0 = the first).
     public var batchNorm: Set<Int> = []
@@ -41,6 +47,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// the process-wide thread count of the kernels.)
     public var threads: Int? = nil
 
+    /// nn-train's defaults: 784-300-10 ReLU softmax-ce, Adam 0.001, weight decay 5e-4, batch 50, 20 epochs.
     public init() {}
 
     /// The learning rate the run uses.
@@ -54,10 +61,15 @@ public typealias WeightInit = NNCore.WeightInit
 
 /// Per finished epoch: the figures nn-train prints.
 public struct EpochReport: Sendable, Equatable {
+    /// The epoch that finished, from 1.
     public var epoch: Int
+    /// The mean training loss over the epoch.
     public var trainLoss: Double
+    /// The fraction of training samples classified correctly during the epoch (nil for regression).
     public var trainAccuracy: Double?
+    /// The accuracy on the test files after the epoch (nil without test files or for regression).
     public var testAccuracy: Double?
+    /// Training speed over the epoch.
     public var samplesPerSecond: Double
 }
 
