@@ -13,12 +13,23 @@ import Testing
         let clone = "\(dir)/nn-toolkit"
         let version = try #require(try String(contentsOfFile: Tools.packageRoot + "/Sources/NNCommandLine/Version.swift", encoding: .utf8)
             .split(separator: "\"").dropFirst().first.map(String.init))
-        var r = try Tools.sh("git clone -q '\(Tools.packageRoot)' '\(clone)' && git -C '\(clone)' tag '\(version)'")
-        #expect(r.status == 0, "\(r.stderr)")
-        let example = Tools.packageRoot + "/Examples/DigitReader"
-        r = try Tools.sh("cd '\(example)' && NN_TOOLKIT_GIT='file://\(clone)' swift build --scratch-path '\(dir)/build' 2>&1")
-        #expect(r.status == 0, "swift build of Examples/DigitReader failed:\n\(r.out.suffix(3000))")
-        guard r.status == 0 else { return }
+        // git and SwiftPM run without any GIT_* variables a CI runner or hook may have set (they would point
+        // git at another repository); the example is copied out of the checkout, so its Package.resolved
+        // and build state never land in (or come from) the source tree.
+        let clean = "env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE -u GIT_OBJECT_DIRECTORY -u GIT_COMMON_DIR"
+        var r = try Tools.sh("\(clean) git clone -q --no-hardlinks '\(Tools.packageRoot)' '\(clone)' && \(clean) git -C '\(clone)' tag '\(version)'")
+        try #require(r.status == 0, "git clone of the checkout failed: \(r.stderr)")
+        r = try Tools.sh("\(clean) git -C '\(clone)' rev-parse --verify 'refs/tags/\(version)^{commit}'")
+        try #require(r.status == 0, "the tagged clone is not a repository SwiftPM can read: \(r.stderr)")
+        let example = "\(dir)/DigitReader"
+        r = try Tools.sh("mkdir -p '\(example)' && cp -RL '\(Tools.packageRoot)/Examples/DigitReader/Package.swift' '\(Tools.packageRoot)/Examples/DigitReader/Sources' '\(example)/'")
+        try #require(r.status == 0, "\(r.stderr)")
+        r = try Tools.sh("cd '\(example)' && \(clean) NN_TOOLKIT_GIT='file://\(clone)' swift build --scratch-path '\(dir)/build' 2>&1")
+        if r.status != 0 {
+            let state = try Tools.sh("ls -la '\(clone)' '\(clone)/.git' 2>&1 | head -20; env | grep '^GIT' ; git --version")
+            Issue.record("swift build of Examples/DigitReader failed:\n\(r.out.suffix(3000))\nclone state:\n\(state.out)")
+            return
+        }
         let bin = "\(dir)/build/debug"
 
         // PNGs: the corpus digit and photo-like renders of t10k digits (every PNG kind)
