@@ -526,7 +526,7 @@ extension Checkpoint {
         }
         let o = optimizer
         if o.slots.count != slots {
-            throw fail("opts", nil, "\(o.slots.count) slots of optimizer memory; \(c.optimizer.rawValue) keeps \(slots)")
+            throw fail("opts", nil, "\(o.slots.count) slot(s) of optimizer memory; \(c.optimizer.rawValue) keeps \(slots)")
         }
         if c.optimizer != .adam && o.step != 0 { throw fail("opts", nil, "step \(o.step); \(c.optimizer.rawValue) counts no steps") }
         for (s, slot) in o.slots.enumerated() {
@@ -561,7 +561,7 @@ extension Checkpoint {
     public func validate(trainingSamples samples: Int, path: String) throws {
         let p = progress, batch = run.config.batchSize
         if p.position >= samples {
-            throw FormatError(path, "section prog: field position: \(p.position) is not inside an epoch of the \(samples) training samples")
+            throw FormatError(path, "section prog: field position: \(p.position) is not inside an epoch: the training set has \(samples) samples")
         }
         guard run.config.optimizer == .adam, batch > 0 else { return }
         // every batch is one step: (epoch - 1) whole epochs of ceil(samples / batch) batches, then position / batch

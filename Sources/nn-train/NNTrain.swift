@@ -26,11 +26,14 @@ struct NNTrain: ParsableCommand {
 
     static let defaultLayers = "784-300-10"
 
-    func run() throws {
+    func run() throws { try run(arguments: Array(CommandLine.arguments.dropFirst())) }
+
+    /// Runs with `arguments`, the command line this command was parsed from (which options were given).
+    func run(arguments: [String]) throws {
         Parallelism.threadCount = training.threadCount()
         // A resumed run takes its settings, data and outputs from the checkpoint; flags beside --resume
         // may only agree with them, add epochs, move outputs, or name the same data elsewhere (Resume.swift).
-        let given = GivenOptions(CommandLine.arguments.dropFirst())
+        let given = GivenOptions(arguments)
         let resumed = try output.resume.map { try ResumedRun(path: $0, commandLine: self, given: given) }
         let settings = resumed?.settings ?? self
         let model = settings.model, training = settings.training, output = settings.output
