@@ -316,7 +316,7 @@ public enum CheckpointCodec {
         func choice<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws -> E where E.RawValue == String {
             let text = try f.requiredText(name)
             guard let value = E(rawValue: text) else {
-                throw f.fail(name, "'\(text)' is none of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw f.fail(name, "'\(shown(text))' is none of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return value
         }
@@ -334,7 +334,7 @@ public enum CheckpointCodec {
         case "step":
             guard let every, let factor else { throw f.fail(every == nil ? "lr-schedule.every" : "lr-schedule.factor", "missing (lr-schedule is step)") }
             c.schedule = .step(every: every, factor: factor)
-        case let other: throw f.fail("lr-schedule", "'\(other)' is none of constant, cosine, step")
+        case let other: throw f.fail("lr-schedule", "'\(shown(other))' is none of constant, cosine, step")
         }
         if c.schedule.isStep == false, every != nil || factor != nil {
             throw f.fail(every != nil ? "lr-schedule.every" : "lr-schedule.factor", "given, but lr-schedule is not step")
@@ -356,7 +356,7 @@ public enum CheckpointCodec {
         }
 
         let directory = try f.requiredText("directory")
-        guard directory.hasPrefix("/") else { throw f.fail("directory", "'\(directory)' is not an absolute path") }
+        guard directory.hasPrefix("/") else { throw f.fail("directory", "'\(shown(directory))' is not an absolute path") }
         let source = try choice("data.source", DataSource.self)
         let dataDirectory = try nonEmpty("data.directory", f.text("data.directory"))
         if (source == .directory) != (dataDirectory != nil) {
@@ -651,7 +651,7 @@ struct FieldReader {
                 throw corrupt("field \(i + 1) is truncated or its name is not UTF-8")
             }
             guard known.contains(name) else {
-                throw corrupt("unknown field '\(name.unicodeScalars.count > 40 ? String(name.unicodeScalars.prefix(40)) + "..." : name)' (written by a newer nn-train?)")
+                throw corrupt("unknown field '\(shown(name))' (written by a newer nn-train?)")
             }
             guard let type = FieldType(rawValue: typeCode) else { throw fail(name, "unknown value type \(typeCode)") }
             guard let value = r.bytes(Int(length)) else { throw fail(name, "its \(length) bytes run past the section's end") }

@@ -109,8 +109,8 @@ struct ResumedRun {
         settings.model.positiveClass = run.positiveClass
         let held = c.model.architecture
         if (try? settings.model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: held.inputShape)) != held {
-            throw FormatError(path, "section conf: fields layers, activation, loss, batch-norm and dropout (\(run.layers) \(run.activation.rawValue) "
-                + "\(run.loss.rawValue) \(run.batchNorm ?? "-") \(run.dropout ?? "-")) do not describe the network the checkpoint holds (\(held.summary))")
+            throw FormatError(path, "section conf: fields layers, activation, loss, batch-norm and dropout (\(shown(run.layers)) \(run.activation.rawValue) "
+                + "\(run.loss.rawValue) \(shown(run.batchNorm ?? "-")) \(shown(run.dropout ?? "-"))) do not describe the network the checkpoint holds (\(held.summary))")
         }
         if run.positiveClass != c.model.positiveClass {
             throw FormatError(path, "section conf: field positive-class \(run.positiveClass.map(String.init) ?? "-") differs from the model's \(c.model.positiveClass.map(String.init) ?? "-")")
@@ -198,7 +198,7 @@ struct ResumedRun {
     static func checkGiven(_ given: GivenOptions, commandLine cl: NNTrain, stored: NetworkOptions, checkpoint c: Checkpoint, path: String) throws {
         let run = c.run, cfg = run.config
         func conflict(_ flag: String, _ value: String, _ storedText: String, _ why: String = "") -> FormatError {
-            FormatError(path, "\(flag) \(value) disagrees with the checkpoint's \(flag.dropFirst(2)) \(storedText)"
+            FormatError(path, "\(flag) \(value) disagrees with the checkpoint's \(flag.dropFirst(2)) \(shown(storedText))"
                 + (why.isEmpty ? "; beside --resume a setting may only repeat the run's value (--epochs may grow)" : why))
         }
         let known = Set(networkFlags + trainingFlags).union(dataFlags).union(outputFlags).union(["--threads", "--resume"])
@@ -268,7 +268,7 @@ struct ResumedRun {
             sets = try options.load(data.files)
         } catch let e as FormatError where dataFromCheckpoint {
             let role = data.roles.first { $0.1 == e.path }?.0
-            throw FormatError(path, "field data.\(role?.rawValue ?? "train-images").path: \(e.description)")
+            throw FormatError(path, "field data.\(role?.rawValue ?? "train-images").path: \(shown(e.description))")
         }
         var found: [DataFileRecord.Role: (String, FileFingerprint)] = [:]
         for (set, roles) in [(sets.train, (DataFileRecord.Role.trainImages, DataFileRecord.Role.trainLabels))] + (sets.test.map { [($0, (.testImages, .testLabels))] } ?? []) {
@@ -282,13 +282,13 @@ struct ResumedRun {
             switch (recorded, found[role]) {
             case (nil, nil): continue
             case (let r?, nil):
-                throw FormatError(path, "field data.\(role.rawValue): the run had \(role.rawValue) (\(r.path)); give them again, or nothing for the run's own data")
+                throw FormatError(path, "field data.\(role.rawValue): the run had \(role.rawValue) (\(shown(r.path))); give them again, or nothing for the run's own data")
             case (nil, let f?):
                 throw FormatError(path, "field data.\(role.rawValue): the run had none, but \(data.flag(role)) gives \(f.0)")
             case (let r?, let f?):
                 if r.fingerprint != f.1 {
                     throw FormatError(path, "field data.\(role.rawValue): \(f.0) is not the file the run trained on "
-                        + "(\(f.1.text); the run's \(r.path): \(r.fingerprint.text))")
+                        + "(\(f.1.text); the run's \(shown(r.path)): \(r.fingerprint.text))")
                 }
             }
         }
