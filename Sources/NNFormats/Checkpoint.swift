@@ -565,7 +565,7 @@ extension Checkpoint {
         }
         guard run.config.optimizer == .adam, batch > 0 else { return }
         // every batch is one step: (epoch - 1) whole epochs of ceil(samples / batch) batches, then position / batch
-        let perEpoch = (samples + batch - 1) / batch
+        let perEpoch = samples / batch + (samples % batch == 0 ? 0 : 1)
         let (done, overflow) = (p.epoch - 1).multipliedReportingOverflow(by: perEpoch)
         let (steps, overflow2) = done.addingReportingOverflow(p.position / batch)
         if overflow || overflow2 || steps != optimizer.step {
