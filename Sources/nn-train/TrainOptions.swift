@@ -151,7 +151,7 @@ struct TrainOutputOptions: ParsableArguments {
     @Option(help: "Draw loss and accuracy curves per epoch into this SVG file.") var plot: String?
     @Option(help: "Where checkpoints go (default: the output path + .ckpt).") var checkpoint: String?
     @Option(help: OptionRules.checkpointEvery.help("Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).")) var checkpointEvery: Int?
-    @Option(help: "Continue the run saved in this checkpoint (same data arguments).") var resume: String?
+    @Option(help: "Continue the run saved in this checkpoint, with its settings, data and outputs (beside it: --threads, other outputs, the same data elsewhere, more --epochs).") var resume: String?
 
     func validate() throws { try OptionRules.checkpointEvery.check(checkpointEvery) }
 
