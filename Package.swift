@@ -34,7 +34,9 @@ let package = Package(
         // The math: tensors, layers, losses, network, optimizers, training loop. No I/O.
         .target(name: "NNCore", dependencies: ["CKernels"]),
         // File formats: IDX (gzipped or raw), the model file, ONNX (hand-written protobuf codec) and .npz.
-        .target(name: "NNFormats", dependencies: ["NNCore", "CZlib"]),
+        .target(name: "NNFormats", dependencies: ["NNCore", "NNDigest", "CZlib"]),
+        // SHA-256 without Foundation: nn-fetch's digests and the data fingerprints of checkpoints.
+        .target(name: "NNDigest"),
         // Other runtimes' formats: ONNX (a hand-written protobuf codec) and NumPy .npz. Only nn-model links
         // it, so the other tools do not wait for it to compile.
         .target(name: "NNInterchange", dependencies: ["NNFormats", "NNCore", "CZlib"]),
@@ -65,7 +67,7 @@ let package = Package(
         // Benchmarks and test-data generation (not installed for users).
         .executableTarget(name: "nn-bench", dependencies: ["NNCommandLine", "NNImage"]),
         // Small helper the download plugin runs (SHA-256, gunzip-verify) at release speed.
-        .executableTarget(name: "nn-fetch", dependencies: ["CZlib"]),
+        .executableTarget(name: "nn-fetch", dependencies: ["CZlib", "NNDigest"]),
         .plugin(
             name: "DownloadDatasets",
             capability: .command(
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(name: "nn-embed", dependencies: ["NNFormats"]),
         .plugin(name: "EmbedModel", capability: .buildTool(), dependencies: ["nn-embed"]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
-        .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNInterchange", "NNCore"]),
+        .testTarget(name: "NNFormatsTests", dependencies: ["NNFormats", "NNInterchange", "NNCore", "NNDigest"]),
         .testTarget(name: "NNImageTests", dependencies: ["NNImage"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NNFormats", "NNCore", "NNImage", "NNToolkit", .product(name: "PropertyBased", package: "swift-property-based"),

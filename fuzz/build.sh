@@ -1,9 +1,9 @@
 #!/bin/sh
-# build.sh: builds the libFuzzer targets (model, idx, png, onnx, npz) into fuzz/.build/ with swiftc directly,
+# build.sh: builds the libFuzzer targets (model, idx, png, onnx, npz, args, checkpoint) into fuzz/.build/ with swiftc directly,
 # not SwiftPM: every module of the code under test (NNCore, NNFormats, NNImage) and the C kernels are
 # compiled with coverage instrumentation and AddressSanitizer, the fuzz entry points link libFuzzer.
 #
-#   fuzz/build.sh            -> fuzz/.build/fuzz-model, fuzz-idx, fuzz-png, fuzz-onnx, fuzz-npz, fuzz-args (about 6 minutes from clean)
+#   fuzz/build.sh            -> fuzz/.build/fuzz-model, fuzz-idx, fuzz-png, fuzz-onnx, fuzz-npz, fuzz-args, fuzz-checkpoint (about 6 minutes from clean)
 #   fuzz/build.sh idx        -> only fuzz-idx (modules are rebuilt only when their sources changed)
 #
 # libFuzzer and the ASan runtime come with the Swift toolchain (lib/swift/clang/lib/linux/
@@ -59,13 +59,15 @@ module() {  # name, "dependencies", sources...
     $SWIFTC $CMODS -package-name nn_toolkit -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
         -o "$OUT/$name.o" "$@"
 }
-module NNCore "gemm pool" Sources/NNCore/*.swift
-module NNFormats "NNCore" Sources/NNFormats/*.swift
+# shellcheck disable=SC2046
+module NNCore "gemm pool" $(find Sources/NNCore -name "*.swift" | sort)
+module NNDigest "" Sources/NNDigest/*.swift
+module NNFormats "NNCore NNDigest" Sources/NNFormats/*.swift
 module NNInterchange "NNFormats" Sources/NNInterchange/*.swift Sources/NNInterchange/ONNX/*.swift
 module NNImage "NNCore png_reader" Sources/NNImage/*.swift
 
-LIBS="$OUT/NNCore.o $OUT/NNFormats.o $OUT/NNInterchange.o $OUT/NNImage.o $OUT/gemm.o $OUT/pool.o $OUT/png_reader.o"
-case " ${*:-model idx png onnx npz args} " in *" args "*)
+LIBS="$OUT/NNCore.o $OUT/NNDigest.o $OUT/NNFormats.o $OUT/NNInterchange.o $OUT/NNImage.o $OUT/gemm.o $OUT/pool.o $OUT/png_reader.o"
+case " ${*:-model idx png onnx npz args checkpoint} " in *" args "*)
     # The argument parser target needs swift-argument-parser (SwiftPM's checkout), NNCommandLine,
     # NNReport and the four tools, each tool a module of its sources without main.swift (-enable-testing:
     # the command types are internal).
@@ -86,9 +88,10 @@ case " ${*:-model idx png onnx npz args} " in *" args "*)
     LIBS="$LIBS $OUT/nn_train.o $OUT/nn_eval.o $OUT/nn_predict.o $OUT/nn_gradcheck.o";;
 esac
 
-for t in ${*:-model idx png onnx npz args}; do
+for t in ${*:-model idx png onnx npz args checkpoint}; do
     case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; onnx) src=FuzzONNX;; npz) src=FuzzNPZ;; args) src=FuzzArguments;;
-        *) echo "build.sh: unknown target $t (model, idx, png, onnx, npz, args)" >&2; exit 2;; esac
+        checkpoint) src=FuzzCheckpoint;;
+        *) echo "build.sh: unknown target $t (model, idx, png, onnx, npz, args, checkpoint)" >&2; exit 2;; esac
     echo "build.sh: fuzz-$t" >&2
     # shellcheck disable=SC2086
     $SWIFTC $CMODS -module-name "Fuzz_$t" "fuzz/targets/$src.swift" $LIBS -lz -lpng16 -o "$OUT/fuzz-$t"

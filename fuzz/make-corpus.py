@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png,onnx,npz,args}/.
+"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png,onnx,npz,args,checkpoint}/.
 
     python3 fuzz/make-corpus.py NN-TRAIN [NN-MODEL]   # built tools, e.g. .build/debug/nn-train (nn-model next to it)
     python3 fuzz/make-corpus.py --args-only            # only corpus/args (no nn-train needed)
+    python3 fuzz/make-corpus.py --checkpoint-only NN-TRAIN   # only corpus/checkpoint
+
+Checkpoint seeds: runs of nn-train on a 2x2 IDX set stopped at exact places (NN_TRAIN_INTERRUPT_AFTER: inside
+and between epochs; Adam, momentum with batch norm and dropout, early stopping with its best weights,
+augmentation, a step schedule, a test set), and the crafted checkpoints of Tests/BadInputs (ckpt-*.ckpt).
 
 ONNX seeds: the small trained models exported by nn-model, the files of Tests/Fixtures (onnx.helper,
 torch.onnx.export) and the small ONNX files of the bad-input corpus. npz seeds: Tests/Fixtures' archives,
@@ -129,9 +134,40 @@ def write_args():
             write("args", f"tool{tool}-{k}", bytes([tool]) + b"\0".join(a.encode() for a in args))
 
 
+def write_checkpoints(nn_train):
+    shutil.rmtree(os.path.join(OUT, "checkpoint"), ignore_errors=True)
+    os.makedirs(os.path.join(OUT, "checkpoint"))
+    bad = os.path.join(ROOT, "Tests", "BadInputs")
+    for name in sorted(os.listdir(bad)):
+        if name.startswith("ckpt-"):
+            shutil.copy(os.path.join(bad, name), os.path.join(OUT, "checkpoint", "bad-" + name))
+    tmp = tempfile.mkdtemp()
+    try:
+        n = 40
+        with open(f"{tmp}/x", "wb") as f: f.write(idx(0x08, [n, 2, 2], bytes((i * 53 + k * 97) % 256 for i in range(n) for k in range(4))))
+        with open(f"{tmp}/y", "wb") as f: f.write(idx(0x08, [n], bytes(i % 3 for i in range(n))))
+        runs = {
+            "adam-mid-epoch": ("2:16", ["--layers", "4-3-3", "--epochs", "3"]),
+            "momentum-bn-dropout-between": ("1", ["--layers", "4-5-3", "--optimizer", "momentum", "--batch-norm", "all", "--dropout", "0.2", "--epochs", "3"]),
+            "early-stopping": ("3:8", ["--layers", "4-3-3", "--patience", "5", "--validation-split", "0.25", "--epochs", "5"]),
+            "augment-step-test": ("2", ["--layers", "4-4-3", "--augment", "--augment-shift", "1", "--lr-schedule", "step:1:0.5",
+                                        "--test-images", f"{tmp}/x", "--test-labels", f"{tmp}/y", "--optimizer", "adagrad", "--epochs", "3"]),
+            "sigmoid-bce-positive": ("1:24", ["--layers", "4-2-1", "--loss", "sigmoid-bce", "--positive-class", "2", "--optimizer", "sgd", "--epochs", "2"]),
+        }
+        for name, (place, args) in runs.items():
+            subprocess.run([nn_train, "--train-images", f"{tmp}/x", "--train-labels", f"{tmp}/y", "--batch-size", "8", "--threads", "1",
+                            "-o", f"{tmp}/{name}.nnm"] + args, env=dict(os.environ, NN_TRAIN_INTERRUPT_AFTER=place), stderr=subprocess.DEVNULL)
+            shutil.copy(f"{tmp}/{name}.nnm.ckpt", os.path.join(OUT, "checkpoint", name + ".ckpt"))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     write_args()
     if sys.argv[1:] == ["--args-only"]:
+        return
+    if sys.argv[1:2] == ["--checkpoint-only"]:
+        write_checkpoints(os.path.abspath(sys.argv[2]))
         return
     nn_train = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/nn-train")
     nn_model = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.join(os.path.dirname(nn_train), "nn-model")
@@ -282,6 +318,7 @@ def main():
     write("npz", "not-npy.npz", npz([("readme.txt", b"hello")]))
     d = npz(two, zipfile.ZIP_DEFLATED)
     write("npz", "truncated.npz", d[:len(d) // 2])
+    write_checkpoints(nn_train)
 
 
 if __name__ == "__main__":

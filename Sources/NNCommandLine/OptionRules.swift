@@ -20,8 +20,13 @@ public struct IntRule: Sendable {
 
     /// Refuses a value outside the range (nil: the option was not given).
     public func check(_ value: Int?) throws {
-        guard let value, !range.contains(value) else { return }
-        throw ToolError("\(flag) must be \(range.lowerBound) to \(range.upperBound), not \(value)")
+        if let value, let problem = problem(value) { throw ToolError("\(flag) \(problem)") }
+    }
+
+    /// What is wrong with `value` ("must be 1 to 100000, not 0"), nil when it is in the range: for
+    /// messages about the same setting read from elsewhere (a checkpoint's field).
+    public func problem(_ value: Int) -> String? {
+        range.contains(value) ? nil : "must be \(range.lowerBound) to \(range.upperBound), not \(value)"
     }
 }
 
@@ -48,9 +53,11 @@ public struct RealRule: Sendable {
     }
 
     public func check(_ value: Double?) throws {
-        guard let value, !contains(value) else { return }
-        throw ToolError("\(flag) must be in \(rangeText), not \(value)")
+        if let value, let problem = problem(value) { throw ToolError("\(flag) \(problem)") }
     }
+
+    /// What is wrong with `value` ("must be in (0, 10], not nan"), nil when it is allowed.
+    public func problem(_ value: Double) -> String? { contains(value) ? nil : "must be in \(rangeText), not \(value)" }
 
     static func text(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
 }
@@ -66,6 +73,9 @@ public enum OptionRules {
     public static let patience = IntRule("--patience", 1...100_000)
     public static let checkpointEvery = IntRule("--checkpoint-every", 1...100_000)
     public static let learningRate = RealRule("--learning-rate", 0, 10, lowerOpen: true)
+    /// The two numbers of --lr-schedule step:EVERY:FACTOR.
+    public static let lrScheduleEvery = IntRule("--lr-schedule EVERY", 1...100_000)
+    public static let lrScheduleFactor = RealRule("--lr-schedule FACTOR", 0, 1, lowerOpen: true)
     public static let warmup = RealRule("--warmup", 0, 100_000)
     public static let validationSplit = RealRule("--validation-split", 0, 1, upperOpen: true)
     /// Also below the image's width and height (checked once the data is loaded).

@@ -56,12 +56,21 @@ public struct IDXArray: Sendable {
 public enum IDXReader {
     /// Reads and decodes the IDX file at `path` ("-" for standard input).
     public static func read(_ path: String) throws -> IDXArray {
-        let bytes = try readWholeFile(path, limit: SizeLimits.maxIDXFileBytes, kind: "an IDX file") { start in
+        try decode(readBytes(path), path: path)
+    }
+
+    /// Reads and decodes the IDX file at `path`, and fingerprints the bytes read (checkpoints).
+    public static func readFingerprinted(_ path: String) throws -> (array: IDXArray, fingerprint: FileFingerprint) {
+        let bytes = try readBytes(path)
+        return (try decode(bytes, path: path), FileFingerprint(of: bytes))
+    }
+
+    private static func readBytes(_ path: String) throws -> [UInt8] {
+        try readWholeFile(path, limit: SizeLimits.maxIDXFileBytes, kind: "an IDX file") { start in
             // refuses /dev/zero, /dev/urandom and other endless non-IDX input after its first bytes
             if start.count >= 2 && start[0] == 0x1F && start[1] == 0x8B { return }
             if start.count >= 4 { _ = try header(Array(start.prefix(4)), path: path) }
         }
-        return try decode(bytes, path: path)
     }
 
     /// Decodes IDX bytes (gzip-compressed when they start with 1f 8b). `path` names the source in errors.

@@ -17,6 +17,11 @@ struct Info: ParsableCommand {
     @Option(help: "Output: text or json.") var format: InfoFormat = .text
 
     func run() throws {
+        // the rules every tool's files follow (RunFiles): the report on stdout may not be the input file
+        var runFiles = RunFiles()
+        runFiles.input("the argument", file)
+        runFiles.output("the report (stdout)", "-")
+        try runFiles.check()
         let bytes = try readWholeFile(file, limit: SizeLimits.maxCheckpointFileBytes, kind: "a model file")
         var fields: [(String, JSON)] = [("file", .string(file == "-" ? "<stdin>" : file))]
         switch FileKind.sniff(bytes) {
@@ -38,11 +43,20 @@ struct Info: ParsableCommand {
         let model = try ModelFileReader.decode(bytes, path: file)
         let layout = try ModelFileReader.layout(bytes, path: file)
         var out: [(String, JSON)] = [("format", .string("nnm")), ("format_version", .string("\(layout.major).\(layout.minor)"))]
-        if layout.sections.contains(where: { $0.type == "ckpt" }) {
+        let types = Set(layout.sections.map(\.type))
+        if types.contains("conf") {
             let c = try CheckpointCodec.decode(bytes, path: file)
             // progress.epoch is the epoch in progress (1-based), or the next one when position is 0
             out.append(("checkpoint", .object([("epochs_finished", .int(c.progress.epoch - 1)), ("samples_into_next_epoch", .int(c.progress.position)),
-                                               ("optimizer_step", .int(c.optimizer.step))])))
+                                               ("epochs", .int(c.run.config.epochs)), ("optimizer_step", .int(c.optimizer.step))])))
+            out.append(("checkpoint_run", .object([
+                ("directory", .string(c.run.workingDirectory)), ("data", .string(c.run.dataSource.rawValue)),
+                ("files", .array(c.run.dataFiles.map { .object([("role", .string($0.role.rawValue)), ("path", .string($0.path)),
+                                                               ("bytes", .int($0.fingerprint.size))]) })),
+                ("output", .string(c.run.output)), ("checkpoint", .string(c.run.checkpoint)),
+            ])))
+        } else if types.contains("ckpt") {
+            out.append(("checkpoint", .string("of an earlier nn-train (settings as a command line): it cannot be resumed")))
         }
         out += modelFields(model)
         out.append(("sections", .array(layout.sections.map { .object([("type", .string($0.type)), ("bytes", .int($0.bytes))]) })))

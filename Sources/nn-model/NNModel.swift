@@ -5,11 +5,6 @@ import NNCommandLine
 import NNCore
 import NNFormats
 import NNInterchange
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 struct NNModel: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,8 +45,8 @@ struct Convert: ParsableCommand {
         abstract: "Convert a model: .nnm <-> .onnx, .npz -> .nnm (or .onnx).",
         discussion: """
             Formats come from the extensions (.nnm or .ckpt, .onnx, .npz); --from and --to override them \
-            and are required for - (stdin, stdout). The output is written atomically and never replaces \
-            the input. ONNX export: input 'pixels' [N, 784], raw pixel values 0-255 with the model's \
+            and are required for - (stdin, stdout). The output is written atomically (a device in place) \
+            and is never the input file, through any name. ONNX export: input 'pixels' [N, 784], raw pixel values 0-255 with the model's \
             scaling folded in; outputs 'probabilities' and 'scores' (or 'values' for mse models). An .npz \
             holds the book's params (W1, b1, W2, b2, ..., gamma1, beta1, ...) and no activation: give \
             --activation.
@@ -78,7 +73,6 @@ struct Convert: ParsableCommand {
             throw ToolError(output == "-" ? "writing stdout needs --to nnm|onnx" : "\(output): cannot tell the format from the extension; give --to nnm|onnx")
         }
         if target == .npz { throw ToolError("\(output): writing .npz is not supported; convert to .nnm or .onnx") }
-        try refuseSameFile()
         if activation != nil && source != .npz { throw ToolError("--activation is for .npz input; a .\(source) file says its activations") }
         if source == .nnm {
             for (flag, given) in [("--loss", loss != nil), ("--input-scale", inputScale != nil), ("--input-shape", inputShape != nil)] where given {
@@ -87,7 +81,12 @@ struct Convert: ParsableCommand {
         }
         let scaling = try inputScale.map(parseScale)
         let shape = try inputShape.map(parseShape)
-        try checkWritable(output)
+        // the rules every tool's files follow (RunFiles): the output is not the input (by inode, so not
+        // through a link either), a device is written in place, a pipe on stdin is never an output
+        var runFiles = RunFiles()
+        runFiles.input("the argument", input)
+        runFiles.output("-o", output)
+        try runFiles.check()
 
         let model: Model
         switch source {
@@ -115,15 +114,6 @@ struct Convert: ParsableCommand {
             throw FormatError(input, "cannot export to ONNX: \(e.message)")
         }
         try writeFileAtomically(bytes, to: output)
-    }
-
-    /// OUT must not be IN: by name, and by device and inode when both exist.
-    func refuseSameFile() throws {
-        if input == "-" || output == "-" { return }
-        var a = stat(), b = stat()
-        if input == output || (stat(input, &a) == 0 && stat(output, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-            throw ToolError("\(output): the output is the input file; write to another file")
-        }
     }
 
     func parseScale(_ text: String) throws -> InputScaling {

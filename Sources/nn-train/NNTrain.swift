@@ -26,36 +26,22 @@ struct NNTrain: ParsableCommand {
 
     static let defaultLayers = "784-300-10"
 
-    func run() throws {
+    func run() throws { try run(arguments: Array(CommandLine.arguments.dropFirst())) }
+
+    /// Runs with `arguments`, the command line this command was parsed from (which options were given).
+    func run(arguments: [String]) throws {
         Parallelism.threadCount = training.threadCount()
-        // A resumed run takes its model and training settings from the checkpoint, its data and outputs
-        // from this command line.
-        var resumed: Checkpoint? = nil
-        var settings = self
-        if let path = output.resume {
-            let c = try CheckpointCodec.read(path)
-            guard let argv = c.setting("nn-train.arguments") else { throw FormatError(path, "checkpoint has no nn-train settings") }
-            let saved = try NNTrain.parse(argv.isEmpty ? [] : argv.components(separatedBy: "\u{1F}"))
-            settings.model = saved.model
-            settings.training = saved.training
-            settings.data.validationSplit = saved.data.validationSplit
-            resumed = c
-        }
-        let model = settings.model, training = settings.training
+        // A resumed run takes its settings, data and outputs from the checkpoint; flags beside --resume
+        // may only agree with them, add epochs, move outputs, or name the same data elsewhere (Resume.swift).
+        let given = GivenOptions(arguments)
+        let resumed = try output.resume.map { try ResumedRun(path: $0, commandLine: self, given: given) }
+        let settings = resumed?.settings ?? self
+        let model = settings.model, training = settings.training, output = settings.output
         // Outputs are checked against the inputs and each other, and for being writable, before anything
         // is read: a long run never ends unable to write its results, nor overwrites its own data.
-        let dataFiles = try data.files()
+        let data = try resumed?.data ?? settings.data.choice()
         var runFiles = RunFiles()
-        // files found in a directory are named by it: "--data (train-images)"
-        func flag(_ name: String, given: Bool) -> String {
-            given ? "--" + name : "\(data.data != nil ? "--data" : "the embedded data set") (\(name))"
-        }
-        runFiles.input(flag("train-images", given: data.trainImages != nil), dataFiles.train.images)
-        runFiles.input(flag("train-labels", given: data.trainImages != nil), dataFiles.train.labels)
-        if let test = dataFiles.test {
-            runFiles.input(flag("test-images", given: data.testImages != nil), test.images)
-            runFiles.input(flag("test-labels", given: data.testImages != nil), test.labels)
-        }
+        for (role, path) in data.roles { runFiles.input(data.flag(role), path) }
         runFiles.input("--resume", output.resume)
         runFiles.output("-o", output.output)
         runFiles.output("--metrics", output.metrics)
@@ -65,7 +51,7 @@ struct NNTrain: ParsableCommand {
             runFiles.output("--checkpoint", output.checkpointPath, updating: "--resume")
         }
         try runFiles.check()
-        let sets = try data.load(dataFiles)
+        let sets = try resumed?.load(settings.data) ?? settings.data.load(data.files)
         let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
         if let p = model.positiveClass {
@@ -92,10 +78,12 @@ struct NNTrain: ParsableCommand {
         if config.patience != nil && validationSet == nil { throw ToolError("--patience needs a validation set: add --validation-split F") }
         let initializer = model.initializer ?? WeightInit.default(for: model.activation)
         let network: Network<Float>
-        if let c = resumed {
+        if let r = resumed {
+            let c = r.checkpoint
             guard c.model.architecture == architecture else {
-                throw FormatError(output.resume!, "checkpoint holds \(c.model.architecture.summary), the settings give \(architecture.summary)")
+                throw FormatError(r.path, "holds \(c.model.architecture.summary), which does not take this data's samples (\(architecture.summary))")
             }
+            try c.validate(trainingSamples: trainSet.dataset.count, path: r.path)
             network = c.model.network(Float.self)
         } else {
             var initRNG = SeededGenerator(seed: config.seed)
@@ -114,7 +102,7 @@ struct NNTrain: ParsableCommand {
                                            maxRotationDegrees: training.augmentRotation,
                                            elasticProbability: training.augmentElastic).transform
         }
-        if let c = resumed {
+        if let c = resumed?.checkpoint {
             trainer.progress = c.progress
             trainer.rng = c.rng
             for (layer, g) in zip(network.dropoutLayers, c.dropoutGenerators) { layer.rng = g }
@@ -128,13 +116,18 @@ struct NNTrain: ParsableCommand {
             + (resumed.map { _ in ", resuming at epoch \(trainer.progress.epoch)" + (trainer.progress.position > 0 ? " sample \(trainer.progress.position)" : "") } ?? ""))
 
         let checkpointPath = output.checkpointPath
+        // what the model says it was trained on: the embedded set by name, so the same command gives the
+        // same bytes anywhere; a resumed run keeps the name its run began with
+        let dataName = resumed?.checkpoint.run.dataName
+            ?? (data.source == .embedded ? "embedded datasets/default (5,000 MNIST training images)" : trainSet.files.images)
+        let run = settings.trainingRun(data: data, sets: sets, dataName: dataName, config: config, initializer: initializer)
         func checkpoint() -> Checkpoint {
-            Checkpoint(model: settings.makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer,
-                                        history: trainer.progress.history),
-                       settings: [MetadataEntry("nn-train.arguments", settings.savedArguments())], progress: trainer.progress,
-                       rng: trainer.rng, dropoutGenerators: network.dropoutLayers.map(\.rng),
+            Checkpoint(model: settings.makeModel(network, trainSet, dataName: dataName, architecture: architecture, config: config,
+                                                 initializer: initializer, history: trainer.progress.history),
+                       run: run, progress: trainer.progress, rng: trainer.rng, dropoutGenerators: network.dropoutLayers.map(\.rng),
                        optimizer: trainer.optimizer.state(for: network.parameters))
         }
+        let interruptHook = InterruptHook(ProcessInfo.processInfo.environment["NN_TRAIN_INTERRUPT_AFTER"])
         var progress = ProgressBar()
         var checkpointError: Error? = nil
         StopSignal.install()
@@ -143,6 +136,7 @@ struct NNTrain: ParsableCommand {
             shouldStop: { StopSignal.received != 0 || checkpointError != nil },
             onBatch: { epoch, done, total, loss in
                 progress.update("epoch \(epoch)/\(config.epochs)", done: done, total: total, suffix: "loss \(fixed(loss))")
+                interruptHook?.fire(epoch: epoch, sample: done)
             },
             onEpoch: { s in
                 progress.clear()
@@ -150,6 +144,7 @@ struct NNTrain: ParsableCommand {
                 if let every = output.checkpointEvery, s.epoch % every == 0, s.epoch < config.epochs {
                     do { try writeFileAtomically(CheckpointCodec.encode(checkpoint()), to: checkpointPath) } catch { checkpointError = error }
                 }
+                interruptHook?.fire(epoch: s.epoch, sample: nil)
             })
         progress.clear()
         if let checkpointError { throw checkpointError }
@@ -162,7 +157,8 @@ struct NNTrain: ParsableCommand {
         case .interrupted:
             try writeFileAtomically(CheckpointCodec.encode(checkpoint()), to: checkpointPath)
             let signal = StopSignal.received
-            printError("nn-train: interrupted; checkpoint written to \(checkpointPath); continue with --resume \(checkpointPath)")
+            printError("nn-train: interrupted; checkpoint written to \(checkpointPath); continue with: "
+                + continueCommand(checkpoint: checkpointPath, given: given, data: data))
             throw ExitCode(signal == SIGTERM ? 143 : 130)
         case .stoppedEarly(let best):
             printError("nn-train: no validation improvement for \(config.patience!) epochs; keeping the weights of epoch \(best)")
@@ -171,7 +167,7 @@ struct NNTrain: ParsableCommand {
                 printError("nn-train: keeping the weights of epoch \(best), the best on validation")
             }
         }
-        let file = settings.makeModel(network, trainSet, architecture: architecture, config: config, initializer: initializer, history: history,
+        let file = settings.makeModel(network, trainSet, dataName: dataName, architecture: architecture, config: config, initializer: initializer, history: history,
                              bestEpoch: config.patience != nil ? trainer.progress.bestEpoch : nil)
         // all outputs or none
         var outputs: [(path: String, bytes: [UInt8])] = [(output.output, ModelFileWriter.encode(file))]
@@ -183,19 +179,18 @@ struct NNTrain: ParsableCommand {
 
     /// The model file for the network as it is now, with the run's metadata (call it on the effective
     /// settings: a resumed run's come from its checkpoint).
-    func makeModel(_ network: Network<Float>, _ trainSet: LoadedDataset, architecture: Architecture, config: TrainingConfig,
+    func makeModel(_ network: Network<Float>, _ trainSet: LoadedDataset, dataName: String, architecture: Architecture, config: TrainingConfig,
                    initializer: WeightInit, history: [EpochStats], bestEpoch: Int? = nil) -> Model {
         var meta = [
             MetadataEntry("tool", "nn-train \(toolVersion)"),
-            // the embedded set is named, not its absolute path, so the same command gives the same bytes anywhere
-            MetadataEntry("data", data.usesEmbeddedData ? "embedded datasets/default (5,000 MNIST training images)" : trainSet.files.images),
+            MetadataEntry("data", dataName),
             MetadataEntry("train-samples", String(trainSet.dataset.count)),
             MetadataEntry("seed", String(config.seed)),
             MetadataEntry("epochs", String(config.epochs)),
             MetadataEntry("batch-size", String(config.batchSize)),
             MetadataEntry("optimizer", config.optimizer.rawValue),
             MetadataEntry("learning-rate", String(config.learningRate)),
-            MetadataEntry("lr-schedule", training.lrSchedule + (config.warmupEpochs > 0 ? " warmup \(config.warmupEpochs)" : "")),
+            MetadataEntry("lr-schedule", config.schedule.flagText + (config.warmupEpochs > 0 ? " warmup \(config.warmupEpochs)" : "")),
             MetadataEntry("weight-decay", String(config.weightDecay)),
             MetadataEntry("init", initializer.rawValue),
             MetadataEntry("augment", training.augment
@@ -218,23 +213,33 @@ struct NNTrain: ParsableCommand {
                      imageRecipe: recipe, metadata: meta)
     }
 
-    /// The model and training options of this run, as arguments a resumed run parses again.
-    func savedArguments() -> String {
-        var a = ["--layers", model.layers ?? NNTrain.defaultLayers, "--activation", model.activation.rawValue, "--loss", model.loss.rawValue,
-                 "--epochs", String(training.epochs), "--batch-size", String(training.batchSize), "--optimizer", training.optimizer.rawValue,
-                 "--weight-decay", String(training.weightDecay), "--seed", String(training.seed), "--lr-schedule", training.lrSchedule,
-                 "--warmup", String(training.warmup), "--validation-split", String(data.validationSplit)]
-        if let p = model.positiveClass { a += ["--positive-class", String(p)] }
-        if let i = model.initializer { a += ["--init", i.rawValue] }
-        if let b = model.batchNorm { a += ["--batch-norm", b] }
-        if let d = model.dropout { a += ["--dropout", d] }
-        if let lr = training.learningRate { a += ["--learning-rate", String(lr)] }
-        if let p = training.patience { a += ["--patience", String(p)] }
-        if training.augment {
-            a += ["--augment", "--augment-shift", String(training.augmentShift), "--augment-rotation", String(training.augmentRotation),
-                  "--augment-elastic", String(training.augmentElastic)]
+    /// This run's settings as a checkpoint records them (call it on the effective settings).
+    func trainingRun(data: DataChoice, sets: TrainDataOptions.Sets, dataName: String, config: TrainingConfig, initializer: WeightInit) -> TrainingRun {
+        var files: [DataFileRecord] = []
+        for (set, roles) in [(sets.train, (DataFileRecord.Role.trainImages, DataFileRecord.Role.trainLabels))] + (sets.test.map { [($0, (.testImages, .testLabels))] } ?? []) {
+            guard let prints = set.fingerprints else { continue }
+            files.append(DataFileRecord(role: roles.0, path: set.files.images, fingerprint: prints.images))
+            files.append(DataFileRecord(role: roles.1, path: set.files.labels, fingerprint: prints.labels))
         }
-        return a.joined(separator: "\u{1F}")
+        return TrainingRun(
+            layers: model.layers ?? NNTrain.defaultLayers, activation: model.activation, loss: model.loss, batchNorm: model.batchNorm,
+            dropout: model.dropout, initializer: initializer, positiveClass: model.positiveClass, config: config,
+            augmentation: training.augment ? AugmentationSettings(shift: training.augmentShift, rotation: training.augmentRotation,
+                                                                  elastic: training.augmentElastic) : nil,
+            validationSplit: self.data.validationSplit, workingDirectory: currentDirectory(), dataSource: data.source,
+            dataDirectory: data.directory, dataName: dataName, dataFiles: files, output: output.output, metrics: output.metrics,
+            plot: output.plot, checkpoint: output.checkpointPath, checkpointEvery: output.checkpointEvery)
+    }
+
+    /// The command that continues this run from `checkpoint`, as a shell reads it: this executable as it
+    /// was invoked, --resume, and --threads when given (it changes no result, but it was asked for).
+    func continueCommand(checkpoint: String, given: GivenOptions, data: DataChoice) -> String {
+        var words = [CommandLine.arguments.first ?? "nn-train", "--resume", checkpoint]
+        if given.contains("--threads"), let threads = training.threads { words += ["--threads", String(threads)] }
+        var notes: [String] = []
+        if data.roles.contains(where: { $0.1 == "-" }) { notes.append("with the same data on standard input") }
+        if output.output == "-" { notes.append("it writes the model to standard output") }
+        return words.map(shellQuoted).joined(separator: " ") + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")")
     }
 }
 

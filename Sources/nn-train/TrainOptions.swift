@@ -44,10 +44,11 @@ struct TrainDataOptions: ParsableArguments {
         return (train, test)
     }
 
+    /// Loads the files, fingerprinting them (what a checkpoint records of its data).
     func load(_ files: (train: DataFiles, test: DataFiles?)) throws -> Sets {
         let (train, test) = files
-        let trainSet = try IDXDataset.load(train)
-        let testSet = try test.map { try IDXDataset.load($0) }
+        let trainSet = try IDXDataset.load(train, fingerprint: true)
+        let testSet = try test.map { try IDXDataset.load($0, fingerprint: true) }
         if let testSet, testSet.dataset.featureCount != trainSet.dataset.featureCount {
             throw FormatError(testSet.files.images, "samples have \(testSet.dataset.featureCount) values, the training samples \(trainSet.dataset.featureCount)")
         }
@@ -121,14 +122,27 @@ struct TrainingOptions: ParsableArguments {
         case "constant" where parts.count == 1: return .constant
         case "cosine" where parts.count == 1: return .cosine
         case "step" where parts.count == 3:
-            guard let every = Int(parts[1]), (1...100_000).contains(every), let factor = Double(parts[2]), factor > 0, factor <= 1 else { fallthrough }
+            guard let every = Int(parts[1]), OptionRules.lrScheduleEvery.range.contains(every), let factor = Double(parts[2]),
+                  OptionRules.lrScheduleFactor.contains(factor) else { fallthrough }
             return .step(every: every, factor: factor)
         default:
-            throw ToolError("--lr-schedule '\(lrSchedule)': use constant, cosine or step:EVERY:FACTOR (e.g. step:10:0.5; EVERY 1-100000, FACTOR in (0, 1])")
+            throw ToolError("--lr-schedule '\(lrSchedule)': use constant, cosine or step:EVERY:FACTOR (e.g. step:10:0.5; EVERY \(OptionRules.lrScheduleEvery.rangeText), FACTOR in \(OptionRules.lrScheduleFactor.rangeText))")
         }
     }
 
     func threadCount() -> Int { threads ?? min(ProcessInfo.processInfo.activeProcessorCount, SizeLimits.maxThreads) }
+}
+
+extension LearningRateSchedule {
+    /// The --lr-schedule text that gives this schedule ("step:10:0.5"): the model's metadata, and a
+    /// resumed run's settings.
+    var flagText: String {
+        switch self {
+        case .constant: return "constant"
+        case .cosine: return "cosine"
+        case .step(let every, let factor): return "step:\(every):\(factor)"
+        }
+    }
 }
 
 struct TrainOutputOptions: ParsableArguments {
@@ -137,7 +151,7 @@ struct TrainOutputOptions: ParsableArguments {
     @Option(help: "Draw loss and accuracy curves per epoch into this SVG file.") var plot: String?
     @Option(help: "Where checkpoints go (default: the output path + .ckpt).") var checkpoint: String?
     @Option(help: OptionRules.checkpointEvery.help("Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).")) var checkpointEvery: Int?
-    @Option(help: "Continue the run saved in this checkpoint (same data arguments).") var resume: String?
+    @Option(help: "Continue the run saved in this checkpoint, with its settings, data and outputs (beside it: --threads, other outputs, the same data elsewhere, more --epochs).") var resume: String?
 
     func validate() throws { try OptionRules.checkpointEvery.check(checkpointEvery) }
 

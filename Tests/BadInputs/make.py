@@ -217,6 +217,92 @@ def good_npz(shapes=None, names=None):
     return npz(out)
 
 
+# ---- checkpoints (docs/model-format.md, "Checkpoints"): a model file plus conf, prog, opts, best, hist ----
+def fields(items):
+    """Typed, length-prefixed fields: u32 count, then per field string name, u8 type, u32 length, value."""
+    out = struct.pack("<I", len(items))
+    for name, t, v in items:
+        n = name.encode()
+        out += struct.pack("<I", len(n)) + n + bytes([t]) + struct.pack("<I", len(v)) + v
+    return out
+
+
+def f_int(name, v): return (name, 1, struct.pack("<q", v))
+def f_uint(name, v): return (name, 2, struct.pack("<Q", v))
+def f_real(name, v): return (name, 3, struct.pack("<d", v))
+def f_text(name, v): return (name, 4, v.encode())
+def f_bytes(name, v): return (name, 5, v)
+def f_gens(name, states): return (name, 6, b"".join(struct.pack("<4Q", *st) for st in states))
+
+
+def sha_first_mib(data):
+    import hashlib
+    return hashlib.sha256(data[:1 << 20]).digest()
+
+
+# The run of ckpt-good.ckpt: 4-3-3 ReLU softmax on tiny-images.idx/tiny-labels.idx (40 samples of 2x2),
+# Adam, 2 epochs of batches of 10, stopped after 20 samples of epoch 1 (so Adam has taken 2 steps).
+TINY_SIZES = [4, 3, 3]
+TRAINED = [(4, 3), (1, 3), (3, 3), (1, 3)]  # W1 b1 W2 b2
+
+
+def conf(tiny_images, tiny_labels, override=None, drop=(), extra=()):
+    items = [
+        f_text("layers", "4-3-3"), f_text("activation", "relu"), f_text("loss", "softmax-ce"), f_text("init", "he"),
+        f_text("optimizer", "adam"), f_real("learning-rate", 0.001), f_text("lr-schedule", "constant"), f_real("warmup", 0.0),
+        f_int("batch-size", 10), f_int("epochs", 2), f_uint("seed", 1), f_real("weight-decay", 0.0005),
+        f_real("validation-split", 0.0), f_text("directory", "/nonexistent-nn-toolkit-corpus"), f_text("data.source", "files"),
+        f_text("data.name", "tiny-images.idx"),
+        f_text("data.train-images.path", "tiny-images.idx"), f_int("data.train-images.size", len(tiny_images)),
+        f_bytes("data.train-images.sha256", sha_first_mib(tiny_images)),
+        f_text("data.train-labels.path", "tiny-labels.idx"), f_int("data.train-labels.size", len(tiny_labels)),
+        f_bytes("data.train-labels.sha256", sha_first_mib(tiny_labels)),
+        f_text("output", "/dev/null"), f_text("checkpoint", "/dev/null"),
+    ]
+    override = override or {}
+    items = [override.get(name, (name, t, v)) for name, t, v in items if name not in drop]
+    return fields(items + list(extra))
+
+
+def prog(override=None, drop=(), extra=()):
+    items = [f_int("epoch", 1), f_int("position", 20), f_real("loss-sum", 22.0), f_int("correct", 8), f_int("seen", 20),
+             f_int("best-epoch", 0), f_gens("rng", [(1, 2, 3, 4)]), f_gens("rng.epoch-start", [(5, 6, 7, 8)]), f_gens("rng.dropout", [])]
+    override = override or {}
+    return fields([override.get(name, (name, t, v)) for name, t, v in items if name not in drop] + list(extra))
+
+
+def opts(step=2, slots=2, sizes=None):
+    sizes = sizes or [r * c for r, c in TRAINED]
+    out = struct.pack("<QII", step, slots, len(sizes))
+    for s in range(slots):
+        for n in sizes:
+            out += struct.pack("<I", n) + struct.pack(f"<{n}f", *[0.01 * (k % 5) for k in range(n)])
+    return out
+
+
+def best(shapes=()):
+    out = struct.pack("<I", len(shapes))
+    for r, c in shapes:
+        out += struct.pack("<II", r, c) + struct.pack(f"<{r * c}f", *[0.1] * (r * c))
+    return out
+
+
+def hist(epochs=()):
+    """One record per finished epoch: u32 epoch, 5 f64, validation and test reports (1 = classification)."""
+    out = struct.pack("<I", len(epochs))
+    for e, validation in epochs:
+        out += struct.pack("<I5d", e, 1.1, 0.4, 0.01, 4000.0, 0.001)
+        out += (b"\x01" + struct.pack("<dII", 1.0, 5, 10)) if validation else b"\x00"
+        out += b"\x00"
+    return out
+
+
+def checkpoint(sections):
+    """The tiny 4-3-3 model (input 2x2) followed by `sections` [(type, data)], then IEND."""
+    secs = [(b"HEAD", head(TINY_SIZES)), (b"INPT", inpt([2, 2])), (b"WGHT", wght(TINY_SIZES))] + sections
+    return MAGIC + struct.pack("<HH", 1, 1) + b"".join(section(t, d) for t, d in secs) + section(b"IEND", b"")
+
+
 def main():
     for f in os.listdir(HERE):
         if f not in ("make.py", "README.md"):
@@ -325,6 +411,66 @@ def main():
     put("npz-truncated.npz", good_npz()[:5000])
     # b1 (5,) does not fit W1 (784, 4); W2 (3, 10) does not take W1's 4 outputs
     put("npz-shapes-disagree.npz", good_npz({"W1": (784, 4), "b1": (5,), "W2": (3, 10), "b2": (10,)}))
+
+    # Checkpoints (issue 14): a good one that resumes on the tiny set, then one bad field or section each.
+    # The run's directory does not exist here, so the cases name the data beside --resume (checked by
+    # fingerprint); its outputs are /dev/null.
+    ti = open(os.path.join(HERE, "tiny-images.idx"), "rb").read()
+    tl = open(os.path.join(HERE, "tiny-labels.idx"), "rb").read()
+
+    def ckpt(conf_=None, prog_=None, opts_=None, best_=None, hist_=None, omit=()):
+        secs = [(b"conf", conf(ti, tl) if conf_ is None else conf_), (b"prog", prog() if prog_ is None else prog_),
+                (b"opts", opts() if opts_ is None else opts_), (b"best", best() if best_ is None else best_),
+                (b"hist", hist() if hist_ is None else hist_)]
+        return checkpoint([(t, d) for t, d in secs if t.decode() not in omit])
+
+    put("ckpt-good.ckpt", ckpt())
+    # the format before issue 14: the settings as nn-train's command line in a key/value section ckpt
+    kv = [("nn-train.arguments", "--layers\x1f4-3-3"), ("progress.epoch", "1"), ("progress.position", "0")]
+    old_ckpt = struct.pack("<I", len(kv)) + b"".join(struct.pack("<I", len(k)) + k.encode() + struct.pack("<I", len(v)) + v.encode() for k, v in kv)
+    put("ckpt-old-format.ckpt", checkpoint([(b"ckpt", old_ckpt), (b"opts", opts()), (b"best", best()), (b"hist", hist())]))
+    put("ckpt-no-opts.ckpt", ckpt(omit=("opts",)))
+    good_ckpt = ckpt()
+    k = good_ckpt.index(b"conf") + 40
+    put("ckpt-bad-crc.ckpt", good_ckpt[:k] + bytes([good_ckpt[k] ^ 1]) + good_ckpt[k + 1:])
+    # progress out of range
+    put("ckpt-position-negative.ckpt", ckpt(prog_=prog({"position": f_int("position", -10)})))
+    put("ckpt-position-not-batch.ckpt", ckpt(prog_=prog({"position": f_int("position", 15), "seen": f_int("seen", 15)})))
+    put("ckpt-position-past-data.ckpt", ckpt(prog_=prog({"position": f_int("position", 1000), "seen": f_int("seen", 1000)})))
+    put("ckpt-epoch-negative.ckpt", ckpt(prog_=prog({"epoch": f_int("epoch", -1)})))
+    put("ckpt-epoch-past-end.ckpt", ckpt(prog_=prog({"epoch": f_int("epoch", 3), "position": f_int("position", 0)}, drop=("rng.epoch-start",)),
+                                         hist_=hist([(1, False), (2, False)])))
+    put("ckpt-seen-mismatch.ckpt", ckpt(prog_=prog({"seen": f_int("seen", 10)})))
+    put("ckpt-loss-sum-nan.ckpt", ckpt(prog_=prog({"loss-sum": f_real("loss-sum", float("nan"))})))
+    put("ckpt-history-count.ckpt", ckpt(hist_=hist([(1, False)])))
+    # early stopping's weights of the wrong shape (W1 stored 3x4, the network's is 4x3)
+    es_conf = conf(ti, tl, {"epochs": f_int("epochs", 3), "validation-split": f_real("validation-split", 0.25)}, extra=[f_int("patience", 2)])
+    es_prog = prog({"epoch": f_int("epoch", 2), "position": f_int("position", 0), "best-epoch": f_int("best-epoch", 1)},
+                   drop=("rng.epoch-start",), extra=[f_real("best-score", 0.5)])
+    put("ckpt-best-wrong-shape.ckpt", ckpt(conf_=es_conf, prog_=es_prog, opts_=opts(step=3), best_=best([(3, 4), (1, 3), (3, 3), (1, 3)]),
+                                           hist_=hist([(1, True)])))
+    # optimizer memory of the wrong size, or the wrong number of slots for Adam, or a negative second moment
+    put("ckpt-opts-wrong-size.ckpt", ckpt(opts_=opts(sizes=[11, 3, 9, 3])))
+    put("ckpt-opts-one-slot.ckpt", ckpt(opts_=opts(slots=1)))
+    put("ckpt-opts-step.ckpt", ckpt(opts_=opts(step=7)))
+    # generator states: all zero, too short, one for a dropout layer the network does not have, missing mid-epoch
+    put("ckpt-rng-zero.ckpt", ckpt(prog_=prog({"rng": f_gens("rng", [(0, 0, 0, 0)])})))
+    put("ckpt-rng-short.ckpt", ckpt(prog_=prog({"rng": ("rng", 6, struct.pack("<3Q", 1, 2, 3))})))
+    put("ckpt-rng-dropout.ckpt", ckpt(prog_=prog({"rng.dropout": f_gens("rng.dropout", [(9, 9, 9, 9)])})))
+    put("ckpt-rng-no-epoch-start.ckpt", ckpt(prog_=prog(drop=("rng.epoch-start",))))
+    # settings out of range or malformed
+    put("ckpt-epochs-zero.ckpt", ckpt(conf_=conf(ti, tl, {"epochs": f_int("epochs", 0)})))
+    put("ckpt-batch-size-zero.ckpt", ckpt(conf_=conf(ti, tl, {"batch-size": f_int("batch-size", 0)})))
+    put("ckpt-learning-rate-nan.ckpt", ckpt(conf_=conf(ti, tl, {"learning-rate": f_real("learning-rate", float("nan"))})))
+    put("ckpt-optimizer-help.ckpt", ckpt(conf_=conf(ti, tl, {"optimizer": f_text("optimizer", "--help")})))
+    put("ckpt-epochs-as-text.ckpt", ckpt(conf_=conf(ti, tl, {"epochs": f_text("epochs", "2")})))
+    put("ckpt-no-seed.ckpt", ckpt(conf_=conf(ti, tl, drop=("seed",))))
+    put("ckpt-duplicate-field.ckpt", ckpt(conf_=conf(ti, tl, extra=[f_int("epochs", 5)])))
+    put("ckpt-unknown-field.ckpt", ckpt(conf_=conf(ti, tl, extra=[f_text("colour", "blue")])))
+    put("ckpt-field-past-end.ckpt", ckpt(conf_=conf(ti, tl)[:-3]))
+    put("ckpt-network-differs.ckpt", ckpt(conf_=conf(ti, tl, {"layers": f_text("layers", "4-5-3")})))
+    put("ckpt-directory-relative.ckpt", ckpt(conf_=conf(ti, tl, {"directory": f_text("directory", "relative/dir")})))
+    put("ckpt-digest-short.ckpt", ckpt(conf_=conf(ti, tl, {"data.train-images.sha256": f_bytes("data.train-images.sha256", b"\x00" * 16)})))
 
     # PNGs
     put("digit.png", png_gray(28, 28, digit(28, 28)))

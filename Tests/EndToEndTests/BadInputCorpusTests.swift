@@ -203,8 +203,14 @@ enum BadInputCases {
         .init(command: "nn-model convert $IN/good.nnm -o -", exit: 2, mentions: ["writing stdout needs --to"]),
         .init(command: "nn-model convert $IN/good.nnm -o m.npz", exit: 2, mentions: ["m.npz", "writing .npz is not supported"]),
         .init(command: "nn-model convert $IN/good.nnm -o m.bin", exit: 2, mentions: ["m.bin", "--to"]),
-        .init(command: "nn-model convert m.nnm -o ./m.nnm", exit: 2, mentions: ["the output is the input"], existing: ["m.nnm"]),
-        .init(command: "nn-model convert m.nnm -o m.nnm", exit: 2, mentions: ["the output is the input"], existing: ["m.nnm"]),
+        // the output rules of every tool (RunFiles): the output is never the input, by any name
+        .init(command: "nn-model convert m.nnm -o ./m.nnm", exit: 2, mentions: ["-o ./m.nnm", "is also the input"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert m.nnm -o m.nnm", exit: 2, mentions: ["-o m.nnm", "is also the input"], existing: ["m.nnm"]),
+        .init(command: "nn-model info m.nnm >> m.nnm", exit: 2, mentions: ["the report (stdout)", "is also the input the argument"],
+              existing: ["m.nnm"]),
+        .init(command: "cat $IN/good.nnm | nn-model convert $IN/good.onnx -o /dev/stdin --to nnm", exit: 2,
+              mentions: ["-o /dev/stdin", "is also the input standard input"]),
+        .init(command: "nn-model convert $IN/good.nnm -o '' --to onnx", exit: 2, mentions: ["-o", "empty path"]),
         .init(command: "nn-model convert $IN/model-bad-crc.nnm -o m.onnx", exit: 2, mentions: ["model-bad-crc.nnm", "CRC mismatch"]),
         .init(command: "nn-model convert $IN/good.onnx -o m.nnm --input-scale 0", exit: 2, mentions: ["--input-scale"]),
         .init(command: "nn-model convert $IN/good.onnx -o m.nnm --input-scale 1/255", exit: 2,
@@ -305,7 +311,68 @@ enum BadInputCases {
         .init(command: "nn-predict -m $IN/model-mse.nnm --top-k 3 $IN/digit.png", exit: 2, mentions: ["--top-k", "regression"]),
     ]
 
-    static let all = data + models + pngs + interchange + usage + output + hostile
+    // MARK: checkpoints (issue 14): crafted by make.py with correct CRCs, one bad section or field each.
+    // The run's own directory does not exist, so each case names its data beside --resume (which must be
+    // the recorded files); its outputs are /dev/null.
+    static func resume(_ name: String, _ extra: String = "") -> String {
+        "nn-train --threads 1 --resume $IN/\(name) --train-images $IN/tiny-images.idx --train-labels $IN/tiny-labels.idx" + extra
+    }
+    static let checkpoints: [BadInputCase] = [
+        // framing and format
+        .init(command: resume("ckpt-old-format.ckpt"), exit: 2, mentions: ["ckpt-old-format.ckpt", "earlier nn-train", "section ckpt"]),
+        .init(command: resume("good.nnm"), exit: 2, mentions: ["good.nnm", "not a checkpoint"]),
+        .init(command: resume("ckpt-no-opts.ckpt"), exit: 2, mentions: ["ckpt-no-opts.ckpt", "section 'opts' is missing"]),
+        .init(command: resume("ckpt-bad-crc.ckpt"), exit: 2, mentions: ["ckpt-bad-crc.ckpt", "CRC mismatch in section 'conf'"]),
+        .init(command: resume("model-truncated.nnm"), exit: 2, mentions: ["model-truncated.nnm", "truncated"]),
+        // fields: type, presence, names
+        .init(command: resume("ckpt-epochs-as-text.ckpt"), exit: 2, mentions: ["ckpt-epochs-as-text.ckpt", "field epochs", "type text, expected int"]),
+        .init(command: resume("ckpt-no-seed.ckpt"), exit: 2, mentions: ["ckpt-no-seed.ckpt", "field seed: missing"]),
+        .init(command: resume("ckpt-duplicate-field.ckpt"), exit: 2, mentions: ["ckpt-duplicate-field.ckpt", "field epochs: appears twice"]),
+        .init(command: resume("ckpt-unknown-field.ckpt"), exit: 2, mentions: ["ckpt-unknown-field.ckpt", "unknown field 'colour'"]),
+        .init(command: resume("ckpt-field-past-end.ckpt"), exit: 2, mentions: ["ckpt-field-past-end.ckpt", "section conf", "past the section's end"]),
+        .init(command: resume("ckpt-directory-relative.ckpt"), exit: 2, mentions: ["ckpt-directory-relative.ckpt", "field directory", "not an absolute path"]),
+        .init(command: resume("ckpt-digest-short.ckpt"), exit: 2, mentions: ["ckpt-digest-short.ckpt", "field data.train-images.sha256", "16 bytes"]),
+        // a checkpoint can never make nn-train print --help or exit 0 without training
+        .init(command: resume("ckpt-optimizer-help.ckpt"), exit: 2, mentions: ["ckpt-optimizer-help.ckpt", "field optimizer", "'--help'"]),
+        // settings out of their options' ranges, or not the network held
+        .init(command: resume("ckpt-epochs-zero.ckpt"), exit: 2, mentions: ["ckpt-epochs-zero.ckpt", "field epochs", "1 to 100000, not 0"]),
+        .init(command: resume("ckpt-batch-size-zero.ckpt"), exit: 2, mentions: ["ckpt-batch-size-zero.ckpt", "field batch-size", "not 0"]),
+        .init(command: resume("ckpt-learning-rate-nan.ckpt"), exit: 2, mentions: ["ckpt-learning-rate-nan.ckpt", "field learning-rate", "nan"]),
+        .init(command: resume("ckpt-network-differs.ckpt"), exit: 2, mentions: ["ckpt-network-differs.ckpt", "section conf", "layers", "4-5-3", "4-3-3"]),
+        // progress out of range
+        .init(command: resume("ckpt-position-negative.ckpt"), exit: 2, mentions: ["ckpt-position-negative.ckpt", "field position", "-10 is negative"]),
+        .init(command: resume("ckpt-position-not-batch.ckpt"), exit: 2, mentions: ["ckpt-position-not-batch.ckpt", "field position", "batch size 10"]),
+        .init(command: resume("ckpt-position-past-data.ckpt"), exit: 2, mentions: ["ckpt-position-past-data.ckpt", "field position", "1000", "the training set has 40 samples"]),
+        .init(command: resume("ckpt-epoch-negative.ckpt"), exit: 2, mentions: ["ckpt-epoch-negative.ckpt", "field epoch", "-1"]),
+        .init(command: resume("ckpt-epoch-past-end.ckpt"), exit: 2, mentions: ["ckpt-epoch-past-end.ckpt", "field epoch", "past the run's 2 epochs"]),
+        .init(command: resume("ckpt-seen-mismatch.ckpt"), exit: 2, mentions: ["ckpt-seen-mismatch.ckpt", "field seen"]),
+        .init(command: resume("ckpt-loss-sum-nan.ckpt"), exit: 2, mentions: ["ckpt-loss-sum-nan.ckpt", "field loss-sum"]),
+        .init(command: resume("ckpt-history-count.ckpt"), exit: 2, mentions: ["ckpt-history-count.ckpt", "section hist"]),
+        .init(command: resume("ckpt-best-wrong-shape.ckpt"), exit: 2, mentions: ["ckpt-best-wrong-shape.ckpt", "section best", "W1 is 3x4", "4x3"]),
+        .init(command: resume("ckpt-opts-wrong-size.ckpt"), exit: 2, mentions: ["ckpt-opts-wrong-size.ckpt", "section opts", "W1: 11 values", "12"]),
+        .init(command: resume("ckpt-opts-one-slot.ckpt"), exit: 2, mentions: ["ckpt-opts-one-slot.ckpt", "section opts", "adam keeps 2"]),
+        .init(command: resume("ckpt-opts-step.ckpt"), exit: 2, mentions: ["ckpt-opts-step.ckpt", "section opts", "step 7", "is step 2"]),
+        .init(command: resume("ckpt-rng-zero.ckpt"), exit: 2, mentions: ["ckpt-rng-zero.ckpt", "field rng", "all-zero"]),
+        .init(command: resume("ckpt-rng-short.ckpt"), exit: 2, mentions: ["ckpt-rng-short.ckpt", "field rng", "24 bytes"]),
+        .init(command: resume("ckpt-rng-dropout.ckpt"), exit: 2, mentions: ["ckpt-rng-dropout.ckpt", "field rng.dropout", "0 dropout layers"]),
+        .init(command: resume("ckpt-rng-no-epoch-start.ckpt"), exit: 2, mentions: ["ckpt-rng-no-epoch-start.ckpt", "field rng.epoch-start"]),
+        // other data, the run's data missing, flags that disagree with the run
+        .init(command: "nn-train --threads 1 --resume $IN/ckpt-good.ckpt --train-images $IN/good-images.idx --train-labels $IN/good-labels.idx",
+              exit: 2, mentions: ["ckpt-good.ckpt", "field data.train-images", "good-images.idx is not the file the run trained on"]),
+        .init(command: resume("ckpt-good.ckpt", " --test-images $IN/tiny-images.idx --test-labels $IN/tiny-labels.idx"), exit: 2,
+              mentions: ["ckpt-good.ckpt", "field data.test-images", "the run had none"]),
+        .init(command: "nn-train --resume $IN/ckpt-good.ckpt", exit: 2,
+              mentions: ["ckpt-good.ckpt", "field data.train-images.path", "/nonexistent-nn-toolkit-corpus/tiny-images.idx", "No such file"]),
+        .init(command: resume("ckpt-good.ckpt", " --epochs 1"), exit: 2, mentions: ["ckpt-good.ckpt", "--epochs 1 disagrees", "epochs 2"]),
+        .init(command: resume("ckpt-good.ckpt", " --layers 4-5-3"), exit: 2, mentions: ["ckpt-good.ckpt", "--layers 4-5-3 disagrees", "4-3-3"]),
+        .init(command: resume("ckpt-good.ckpt", " --activation tanh"), exit: 2, mentions: ["ckpt-good.ckpt", "--activation tanh disagrees"]),
+        .init(command: resume("ckpt-good.ckpt", " --lr-schedule cosine"), exit: 2, mentions: ["ckpt-good.ckpt", "--lr-schedule cosine disagrees"]),
+        .init(command: resume("ckpt-good.ckpt", " --augment"), exit: 2, mentions: ["ckpt-good.ckpt", "--augment"]),
+        .init(command: resume("ckpt-good.ckpt", " -o m.nnm --checkpoint $IN/tiny-images.idx"), exit: 2,
+              mentions: ["--checkpoint", "tiny-images.idx", "is also the input --train-images"]),
+    ]
+
+    static let all = data + models + pngs + interchange + usage + output + hostile + checkpoints
 
     /// Good inputs next to the bad ones: they must work, so each bad case fails for its own reason.
     static let controls: [(command: String, stdoutLines: Int?)] = [
@@ -326,6 +393,11 @@ enum BadInputCases {
         ("nn-predict -m $IN/model-multilabel.nnm --top-k 3 $IN/digit.png", 1),
         ("\(evalData) --confusion /dev/null --errors /dev/null -o /dev/null", 0),
         ("\(train) \(tiny) -o /dev/null --metrics /dev/null", 0),
+        // the corpus checkpoint resumes (to /dev/null), also with more epochs, its own values and another output
+        (resume("ckpt-good.ckpt"), 0),
+        (resume("ckpt-good.ckpt", " --epochs 3 --layers 4-3-3 --optimizer adam --seed 1 -o m.nnm") + " && nn-eval -m m.nnm --images $IN/tiny-images.idx --labels $IN/tiny-labels.idx --format json", 1),
+        // nn-model writes a device in place
+        ("nn-model convert $IN/good.nnm -o /dev/null --to onnx && nn-model info $IN/ckpt-good.ckpt --format json", 1),
     ]
 }
 

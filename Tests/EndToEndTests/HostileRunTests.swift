@@ -42,7 +42,7 @@ private func listing(_ dir: String) -> [String: Data] {
     /// Whole bad additions per tool: files of the corpus, outputs that clash with inputs or each other.
     static let badParts = [
         ["-o $IN/tiny-labels.idx", "--metrics m.nnm", "-o - --metrics -", "--train-images /dev/zero", "--test-images $IN/images-empty.idx --test-labels $IN/tiny-labels.idx",
-         "--plot $IN/tiny-images.idx", "--resume $IN/model-truncated.nnm", "--checkpoint $IN/tiny-images.idx --checkpoint-every 1"],
+         "--plot $IN/tiny-images.idx", "--resume $IN/model-truncated.nnm", "--resume $IN/ckpt-position-past-data.ckpt", "--resume $IN/ckpt-rng-zero.ckpt", "--checkpoint $IN/tiny-images.idx --checkpoint-every 1"],
         ["-m $IN/model-huge-weights.nnm", "-m /dev/zero", "--confusion /dev/stdout", "-o $IN/good-images.idx", "--errors nodir/e.png",
          "--confusion m.nnm --errors m.nnm", "-m $IN/model-truncated.nnm", "--labels $IN/labels-1e30.idx"],
         ["-m $IN/model-huge-weights.nnm", "-m $IN/model-v2.nnm", "-m -", "--save-normalized $IN/not-a-directory.txt", "--images $IN/images-none.idx",

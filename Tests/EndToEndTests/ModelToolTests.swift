@@ -41,8 +41,36 @@ import Testing
         let train = "nn-train --train-images '\(corpus)/tiny-images.idx' --train-labels '\(corpus)/tiny-labels.idx' --layers 4-3-3 --epochs 2 --checkpoint-every 1 -o '\(dir)/t.nnm'"
         #expect(try Tools.sh(train).status == 0)
         let ckpt = try json("nn-model info '\(dir)/t.nnm.ckpt' --format json")
-        #expect((ckpt["checkpoint"] as? [String: Int])?["epochs_finished"] == 1, "\(ckpt)")
-        #expect((ckpt["sections"] as? [[String: Any]])?.map { $0["type"] as! String }.contains("opts") == true)
+        #expect((ckpt["checkpoint"] as? [String: Int]) == ["epochs_finished": 1, "samples_into_next_epoch": 0, "epochs": 2, "optimizer_step": 1],
+                "\(ckpt)")
+        let run = ckpt["checkpoint_run"] as? [String: Any]
+        #expect(run?["data"] as? String == "files" && run?["output"] as? String == "\(dir)/t.nnm" && run?["checkpoint"] as? String == "\(dir)/t.nnm.ckpt")
+        #expect((run?["files"] as? [[String: Any]])?.map { $0["bytes"] as! Int } == [176, 48])
+        #expect((ckpt["sections"] as? [[String: Any]])?.map { $0["type"] as! String } == ["HEAD", "INPT", "WGHT", "meta", "conf", "prog", "opts", "best", "hist", "IEND"])
+        let old = try json("nn-model info '\(corpus)/ckpt-old-format.ckpt' --format json")
+        #expect((old["checkpoint"] as? String)?.contains("cannot be resumed") == true, "\(old)")
+    }
+
+    /// convert's output follows every tool's rules (RunFiles): not the input through a link, a device
+    /// written in place, a link to another file followed and kept.
+    @Test func convertOutputRules() throws {
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try Data(contentsOf: URL(fileURLWithPath: corpus + "/good.nnm"))
+        try model.write(to: URL(fileURLWithPath: dir + "/m.nnm"))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.nnm", withDestinationPath: "m.nnm")
+        let same = try Tools.sh("cd '\(dir)' && nn-model convert m.nnm -o link.nnm")
+        #expect(same.status == 2 && same.stderr == "nn-model: -o link.nnm: is also the input the argument; an output may not replace an input of the same run\n",
+                "\(same.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.nnm")) == model)
+        let device = try Tools.sh("nn-model convert '\(dir)/m.nnm' -o /dev/null --to onnx")
+        #expect(device.status == 0, "\(device.stderr)")
+        var st = stat()
+        #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/out.onnx", withDestinationPath: "real.onnx")
+        #expect(try Tools.sh("cd '\(dir)' && nn-model convert m.nnm -o out.onnx").status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/out.onnx") == "real.onnx")
+        #expect(FileManager.default.fileExists(atPath: dir + "/real.onnx"))
     }
 
     /// stdin/stdout give the same bytes as files; an existing output is replaced whole.

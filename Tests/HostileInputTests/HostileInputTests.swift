@@ -225,6 +225,88 @@ func checkOption(_ option: NumericOption, _ value: String) {
         }
     }
 
+    /// The corpus's good checkpoint with an 8-byte window of one section overwritten by a boundary value
+    /// (CRC fixed, so the parsers see it), resumed as nn-train resumes: refused with one line naming the
+    /// checkpoint (a FormatError on it), or resumed and trained to the end with finite weights (or to a
+    /// divergence the trainer reports, from weights that overflow). Outputs
+    /// and data are given beside --resume, so a mangled path in the checkpoint writes nothing anywhere.
+    @Test func checkpointFieldsWithBoundaryValues() async throws {
+        let dir = NSTemporaryDirectory() + "nn-hostile-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = try readWholeFile(corpus + "/ckpt-good.ckpt", limit: 1 << 20)
+        let sections = modelSections(good)
+        let patterns: [UInt64] = [0, 1, 2, 10, 20, 40, 1000, 0xFFFF_FFFF, UInt64(Int64.max), UInt64(bitPattern: Int64.min), UInt64.max,
+                                  UInt64(bitPattern: -1), UInt64(bitPattern: -10), Double.nan.bitPattern, Double.infinity.bitPattern,
+                                  (-1.0).bitPattern, (1e300).bitPattern, (0.5).bitPattern, (1e-300).bitPattern]
+        let path = dir + "/c.ckpt"
+        let arguments = ["--threads", "1", "--resume", path, "--train-images", corpus + "/tiny-images.idx", "--train-labels", corpus + "/tiny-labels.idx",
+                         "-o", dir + "/m.nnm", "--checkpoint", dir + "/out.ckpt"]
+        var refused = 0, resumed = 0
+        await propertyCheck(count: 300, input: Gen.int(in: 0..<sections.count), Gen.int(in: 0..<Int(Int32.max)), Gen.int(in: 0..<patterns.count)) { s, offset, p in
+            let (start, length) = sections[s]
+            guard length >= 8 else { return }
+            var bytes = good
+            let o = start + 8 + (offset % (length - 7))
+            for k in 0..<8 { bytes[o + k] = UInt8(patterns[p] >> (8 * UInt64(k)) & 255) }
+            let type = Array(bytes[(start + 4)..<(start + 8)]), data = Array(bytes[(start + 8)..<(start + 8 + length)])
+            let crc = crc32Of(type, data)
+            for k in 0..<4 { bytes[start + 8 + length + k] = UInt8(crc >> (8 * UInt32(k)) & 255) }
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            do {
+                let command = try NNTrain.parseAsRoot(arguments) as! NNTrain
+                let r = try ResumedRun(path: path, commandLine: command, given: GivenOptions(arguments))
+                let sets = try r.load(r.settings.data)
+                let (train, _) = try r.settings.data.splitValidation(sets.train, seed: r.settings.training.seed)
+                let c = r.checkpoint
+                try c.validate(trainingSamples: train.dataset.count, path: path)
+                let network = c.model.network(Float.self)
+                let trainer = Trainer(network: network, config: try r.settings.training.config(), scaling: InputScaling(), encoding: c.model.encoding)
+                trainer.progress = c.progress
+                trainer.rng = c.rng
+                trainer.optimizer.restore(c.optimizer, for: network.parameters)
+                // weights that overflow (a float of 6e37 in W1) diverge: nn-train's exit 1, no model written
+                switch trainer.run(train.dataset) {
+                case .finished: #expect(network.allTensors.allSatisfy { $0.value.storage.allSatisfy(\.isFinite) })
+                case .diverged: break
+                case let other: Issue.record("\(other)")
+                }
+                resumed += 1
+            } catch let e as FormatError {
+                #expect(e.path == path && !e.message.contains("\n"), "\(e)")
+                refused += 1
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+        #expect(refused > 50 && resumed > 10, "refused \(refused), resumed \(resumed): the property tests both sides")
+    }
+
+    /// The continue command's words: whatever a path holds, bash reads the quoted word back as the path.
+    @Test func shellQuotingRoundTrips() throws {
+        let words = ["plain/path.ckpt", "with space", "it's", "a\"b", "$HOME", "`id`", "a\\b", "new\nline", "tab\tx", "\u{1}x\u{7F}",
+                     "é ü", "", "-", "*", "~", "a;b|c&d", "'"]
+        for w in words {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", "printf %s " + shellQuoted(w)]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            #expect(String(decoding: data, as: UTF8.self) == w, "\(shellQuoted(w))")
+            #expect(!shellQuoted(w).unicodeScalars.contains { $0.value < 0x20 }, "one line")
+        }
+        #expect(shellQuoted("m.nnm.ckpt") == "m.nnm.ckpt" && shellQuoted("it's a run") == "'it'\\''s a run'")
+    }
+
+    /// Which options a command line gives: long names, "=" values, -o; nothing after "--".
+    @Test func givenOptionsAreTheOnesTyped() {
+        let g = GivenOptions(["--epochs", "5", "--metrics=m.jsonl", "-o", "-", "--augment", "--resume", "x", "--", "--seed"])
+        #expect(g.names == ["--epochs", "--metrics", "--output", "--augment", "--resume"])
+    }
+
     /// PNG headers of boundary sizes (the CRC right): decoded within the pixel limit, or refused.
     @Test func pngHeadersWithBoundarySizes() async {
         let sizes: [UInt32] = [0, 1, 2, 28, 1000, 1001, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 65535]
