@@ -14,6 +14,7 @@ struct NNEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-eval",
         abstract: "Score a model on labelled IDX data.",
+        usage: "nn-eval [-m MODEL] [--data DIR | --images FILE --labels FILE] [options]",
         discussion: "With no data arguments, evaluates on the embedded t10k test set. The report goes to stdout.",
         version: versionText)
 
@@ -76,8 +77,8 @@ struct NNEval: ParsableCommand {
             }
         }
         if let (index, value) = nonFinite {
-            throw FormatError(modelPath, "the model's output for sample \(index) of \(files.images == "-" ? "<stdin>" : files.images) is \(value), "
-                + "not a number: its weights overflow Float arithmetic; no report written")
+            throw FormatError(modelPath, "the model's output for sample \(index) of \(files.images == "-" ? "<stdin>" : files.images) is \(inWords(Double(value))): "
+                + "its weights overflow Float arithmetic; no report written")
         }
         var outputs: [(path: String, bytes: [UInt8])] = []
         let text = format == .json
