@@ -67,6 +67,10 @@ struct NNTrain: ParsableCommand {
             runFiles.output("--checkpoint", output.checkpointPath, updating: "--resume")
         }
         try runFiles.check()
+        let plotFormat = try output.plot.map { path in
+            guard let f = PictureFormat.forOutput(path, fallback: .svg) else { throw ToolError(PictureFormat.refusal(flag: "--plot", path: path)) }
+            return f
+        }
         let sets = try data.load(dataFiles)
         let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
@@ -185,7 +189,9 @@ struct NNTrain: ParsableCommand {
         // all outputs or none
         var outputs: [(path: String, bytes: [UInt8])] = [(output.output, ModelFileWriter.encode(file))]
         if let path = output.metrics { outputs.append((path, Array(history.map { EpochLine.json($0) + "\n" }.joined().utf8))) }
-        if let path = output.plot { outputs.append((path, Array(trainingCurvesSVG(history, title: "nn-train \(architecture.summary)").utf8))) }
+        if let path = output.plot, let format = plotFormat {
+            outputs.append((path, try trainingCurves(history, title: "nn-train \(architecture.summary)", format: format)))
+        }
         try writeFilesAtomically(outputs)
         if output.output != "-" { printError("nn-train: wrote \(output.output)") }
     }

@@ -209,7 +209,7 @@ struct TrainingOptions: ParsableArguments {
 struct TrainOutputOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Model file to write (atomically); - for stdout.") var output: String = "model.nnm"
     @Option(help: "Write one JSON object per epoch to this file.") var metrics: String?
-    @Option(help: "Draw loss and accuracy curves per epoch into this SVG file.") var plot: String?
+    @Option(help: "Draw loss and accuracy curves per epoch into this .svg or .png file.") var plot: String?
     @Option(help: "Where checkpoints go (default: the output path + .ckpt).") var checkpoint: String?
     @Option(help: OptionRules.checkpointEvery.help("Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).")) var checkpointEvery: Int?
     @Option(help: "Continue the run saved in this checkpoint (same data arguments).") var resume: String?
