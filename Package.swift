@@ -36,8 +36,9 @@ let package = Package(
         // libpng's full API behind a C function: its longjmp never crosses a Swift frame.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
         .target(name: "NNImage", dependencies: ["NNCore", "CPNGReader", "CZlib"]),
-        // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
-        .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
+        // Pictures, as SVG or PNG: training curves, confusion heat maps, grids of misclassified images.
+        // make_font.py writes FontData.swift, the glyphs of PNG pictures.
+        .target(name: "NNReport", dependencies: ["NNCore", "NNImage"], exclude: ["make_font.py"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
             "NNCore", "NNFormats",

@@ -7,7 +7,8 @@
 // on black): the median of the picture's border pixels is its background, and a light background (median
 // above 127, a product photo on white paper) is inverted. The object's box holds the pixels that differ
 // from the background by more than `trimThreshold` (10% of the range), so noise and JPEG haze do not count.
-// A 28x28 Fashion-MNIST image saved as a PNG comes back unchanged: its garment already spans the canvas.
+// A picture already of the input size with a dark background (a Fashion-MNIST image saved as a PNG) is in
+// the training data's own form and is used as it is.
 
 /// Scales the object in a grayscale picture to fill `width` x `height`, background dark.
 public struct ResizeNormalizer: Equatable, Sendable {
@@ -59,6 +60,9 @@ public struct ResizeNormalizer: Equatable, Sendable {
             if 2 * seen > border { background = level; break }
         }
         let invert = background > 127
+        // A picture of the input's size on a dark background is in the training data's own form (a
+        // Fashion-MNIST image saved as PNG): used as it is.
+        if w == width && h == height && !invert { return image }
         let source = image.pixels.map { Float(invert ? 255 - $0 : $0) }
         // The object's box: pixels clearly off the background. None: the whole picture.
         var x0 = w, y0 = h, x1 = -1, y1 = -1
