@@ -210,13 +210,7 @@ struct RasterCanvas: Canvas {
     }
 
     /// The picture as an RGB PNG file.
-    func png() throws -> [UInt8] {
-        var rgba = [UInt8](repeating: 255, count: width * height * 4)
-        for i in 0..<(width * height) {
-            rgba[4 * i] = pixels[3 * i]; rgba[4 * i + 1] = pixels[3 * i + 1]; rgba[4 * i + 2] = pixels[3 * i + 2]
-        }
-        return try PNGEncoder(colorType: .rgb, bitDepth: 8, filter: .sub).encode(width: width, height: height, rgba8: rgba)
-    }
+    func png() throws -> [UInt8] { try encodePNG(width: width, height: height, rgb8: pixels) }
 
     /// The pixel rectangle an operation may touch: the shape's box, cut to the image and the clip.
     private func bounds(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> (Int, Int, Int, Int) {
@@ -343,11 +337,16 @@ struct RasterCanvas: Canvas {
     mutating func image(_ image: GrayImage, x: Double, y: Double, scale: Int, attributes: [(String, String)]) {
         let x0 = Int(x.rounded()), y0 = Int(y.rounded())
         let (l, t, r, b) = bounds(Double(x0), Double(y0), Double(x0 + image.width * scale), Double(y0 + image.height * scale))
-        for py in t..<max(t, b) {
-            for px in l..<max(l, r) {
-                let v = image[(px - x0) / scale, (py - y0) / scale]
-                let i = 3 * (py * width + px)
-                pixels[i] = v; pixels[i + 1] = v; pixels[i + 2] = v
+        let w = width
+        image.pixels.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for py in t..<max(t, b) {
+                    let row = ((py - y0) / scale) * image.width
+                    for px in l..<max(l, r) {
+                        let v = src[row + (px - x0) / scale], i = 3 * (py * w + px)
+                        dst[i] = v; dst[i + 1] = v; dst[i + 2] = v
+                    }
+                }
             }
         }
     }

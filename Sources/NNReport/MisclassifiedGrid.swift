@@ -95,8 +95,8 @@ struct GridLayout {
         self.height = Int((Self.top + Double(max(1, rows.count)) * rowHeight + Self.margin).rounded(.up))
     }
 
-    /// "Shirt 87%": what a tile's caption says.
-    static func caption(_ name: String, _ probability: Double) -> String { "\(name) \(fixed(probability * 100, 0))%" }
+    /// "Shirt (87%)": what a tile's caption says.
+    static func caption(_ name: String, _ probability: Double) -> String { "\(name) (\(fixed(probability * 100, 0))%)" }
 
     /// Top-left corner of tile `column` in row `row`.
     func tileOrigin(row: Int, column: Int) -> (x: Double, y: Double) {

@@ -61,6 +61,9 @@ struct NNPredict: ParsableCommand {
         if images != nil && !files.isEmpty { throw ToolError("give either PNG files or --images, not both") }
         if images == nil && files.isEmpty { throw ToolError("no input: give PNG files, - for paths on stdin, or --images FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ToolError("- may be given once") }
+        if model == nil, let m = files.first(where: { $0.lowercased().hasSuffix(".nnm") || $0.lowercased().hasSuffix(".ckpt") }) {
+            throw ToolError("\(m): a model file among the pictures; did you mean -m \(m)?")
+        }
     }
 
     func run() throws {

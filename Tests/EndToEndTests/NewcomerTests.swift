@@ -115,6 +115,7 @@ import NNImage
             ("nn-predict --images \(digit)", ["give pictures as arguments: nn-predict \(digit)"]),
             ("nn-eval \(digit)", ["nn-eval reads labelled IDX data; to classify a picture: nn-predict \(digit)"]),
             ("nn-eval --confusion c.jpg", ["--confusion c.jpg: name a .png or .svg file"]),
+            ("nn-predict model.nnm \(digit)", ["nn-predict: model.nnm: a model file among the pictures; did you mean -m model.nnm?"]),
         ]
         for (command, expected) in cases {
             let r = try Tools.sh(command)

@@ -104,7 +104,7 @@ import NNImage
         try fm.createDirectory(atPath: "\(dir)/scans/more", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(dir)/seen", withIntermediateDirectories: true)
         func digit(_ i: Int) -> [UInt8] { Array(test.dataset.features[(i * 784)..<((i + 1) * 784)]) }
-        for (i, name) in ["digit.png", "scan1.png", "scan2.png", "photo.png", "scans/a.png", "scans/more/b.png"].enumerated() {
+        for (i, name) in ["digit.png", "scan1.png", "scan2.png", "photo.png", "garment.png", "scans/a.png", "scans/more/b.png"].enumerated() {
             try writeFileAtomically(PhotoLikeRenderer().render(digit: digit(i), seed: UInt64(i)), to: "\(dir)/\(name)")
         }
         try writeFileAtomically(try encodePNG(GrayImage(width: 28, height: 28, pixels: digit(7))), to: "\(dir)/already28x28.png")
@@ -124,7 +124,9 @@ import NNImage
                 continue
             }
             let command = Self.edited(line)
+            let start = Date()
             let r = try Tools.sh("cd '\(dir)' && NN_TOOLKIT_HOME='\(dir)' && export NN_TOOLKIT_HOME && \(command)")
+            print(String(format: "README: %.1f s: %@", Date().timeIntervalSince(start), command))
             #expect(r.status == 0, "README line failed (exit \(r.status)): \(line)\nran: \(command)\n\(r.stderr.suffix(600))")
             ran += 1
         }

@@ -38,7 +38,7 @@ struct MisclassifiedGridTests {
         let captions = svg.texts(class: "caption")
         // tiles of 12 px: the longest caption is shortened to its column
         #expect(captions.count == 5 && captions[0].hasPrefix("<bird") && captions[0].hasSuffix("\u{2026}"))
-        #expect(captions.dropFirst() == ["dog 91%", "cat 67%", "dog 40%", "dog 50%"])
+        #expect(captions.dropFirst() == ["dog (91%)", "cat (67%)", "dog (40%)", "dog (50%)"])
         #expect(svg.texts(class: "row-label") == ["cat", "<bird & co>"])
         #expect(svg.texts(class: "title") == ["errors"])
         #expect(svg.texts(class: "legend") == ["rows: true class"])
@@ -93,7 +93,7 @@ struct MisclassifiedGridTests {
         #expect(captions.count == 5)
         #expect(captions.allSatisfy { textWidth($0, size: GridLayout.captionSize) <= layout.columnWidth - 4 })
         #expect(captions[2].hasPrefix("a class") && captions[2].hasSuffix("\u{2026}"))   // predicted class 0, shortened
-        #expect(captions[1] == "b 91%")
+        #expect(captions[1] == "b (91%)")
     }
 
     @Test func noErrorsIsStillAPicture() throws {
