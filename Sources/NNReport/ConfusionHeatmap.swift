@@ -58,7 +58,7 @@ struct HeatmapLayout {
         columnLabelHeight = verticalColumns ? labelWidth + 8 : labelFont + 8
         let scaleWidth = 70.0                                   // colour scale on the right
         let contentWidth = 40 + labelWidth + 10 + gridSize + 20 + scaleWidth
-        let titleWidth = max(textWidth(title, size: 16, bold: true), textWidth(accuracy, size: 13)) + 40
+        let titleWidth = max(textWidth(title, size: 16, bold: true), textWidth(accuracy, size: 13)) + 60
         let total = max(contentWidth, titleWidth).rounded(.up)
         // the grid and its labels centred under a title wider than they are
         left = (total - contentWidth) / 2 + 40 + labelWidth + 10

@@ -2,13 +2,14 @@
 // model got wrong, grouped by their true class.
 //
 // Layout (GridLayout): a title and a one-line legend on top; then one block of rows per true class, its
-// name (and error count) in the left column, a thin rule above each block. Each tile is the stored image
+// name and error count in the left column, a thin rule above each block. Each tile is the stored image
 // (bright ink on black, as in IDX) enlarged by nearest neighbour, framed in grey, with the predicted class
 // and the model's probability for it written under it in red. Within a class, images are in index order;
 // a class with more errors than `columns` wraps onto more rows. Columns are as wide as the tile or the
 // longest caption, whichever is wider; the picture is at least as wide as its title.
 //
-// SVG elements tests and scripts read: `text.title`, `text.legend`, `text.row-label` (one per class),
+// SVG elements tests and scripts read: `text.title`, `text.legend`, `text.row-label` and `text.error-count`
+// (one per class),
 // `image.tile` and `text.caption` with `data-index` / `data-truth` / `data-predicted`, in grid order.
 
 import NNImage
@@ -51,12 +52,14 @@ struct GridLayout {
     /// Each row: the true class, whether it is the class's first row, and its entries.
     let rows: [(truth: Int, first: Bool, entries: [Misclassified])]
     let counts: [Int: Int]
+    /// Errors of each true class in all, when more than `counts` (the shown ones).
+    let totals: [Int: Int]
     let width: Int, height: Int
 
     static let top = 64.0   // title and legend above
 
     init(width: Int, height: Int, scale: Int, columns requested: Int, entries: [Misclassified], classNames: [String],
-         title: String, legend: String) {
+         title: String, legend: String, totals: [Int: Int] = [:]) {
         tileWidth = Double(width * scale)
         tileHeight = Double(height * scale)
         self.title = title
@@ -82,13 +85,14 @@ struct GridLayout {
         }
         self.rows = rows
         self.counts = counts
+        self.totals = totals
         columns = max(1, rows.map(\.entries.count).max() ?? 1)
         // the widest caption a tile can get, capped at two tiles (longer names are shortened)
         let widestCaption = names.map { textWidth(Self.caption($0, 0.99), size: Self.captionSize) }.max() ?? 0
         columnWidth = (min(max(tileWidth, widestCaption), max(2 * tileWidth, 60)) + 10).rounded(.up)
         rowHeight = tileHeight + 2 + 16 + 8
         labelWidth = (max(names.map { textWidth($0, size: Self.labelSize, bold: true) }.max() ?? 0,
-                          textWidth("100 errors", size: Self.captionSize)) + 16).rounded(.up)
+                          textWidth("100 of 1,000 errors", size: Self.captionSize)) + 16).rounded(.up)
         let gridWidth = 2 * Self.margin + labelWidth + Double(columns) * columnWidth
         let titleWidth = max(textWidth(title, size: 16, bold: true), textWidth(legend, size: 12)) + 2 * Self.margin
         self.width = Int(max(gridWidth, titleWidth).rounded(.up))
@@ -115,8 +119,9 @@ struct GridLayout {
             if row.first {
                 canvas.line(x1: Self.margin, y1: top - 6, x2: w - Self.margin, y2: top - 6, stroke: r == 0 ? "#888888" : "#bbbbbb", width: 1)
                 canvas.text(names[row.truth], x: Self.margin, y: top + 16, size: Self.labelSize, bold: true, class: "row-label")
-                let n = counts[row.truth] ?? 0
-                canvas.text("\(n) error\(n == 1 ? "" : "s")", x: Self.margin, y: top + 32, size: Self.captionSize, fill: "#666666")
+                let n = counts[row.truth] ?? 0, total = max(n, totals[row.truth] ?? 0)
+                canvas.text((total > n ? "\(n) of \(total)" : "\(n)") + " error\(total == 1 ? "" : "s")", x: Self.margin, y: top + 32,
+                            size: Self.captionSize, fill: "#666666", class: "error-count")
             }
             for (c, entry) in row.entries.enumerated() {
                 let (x0, y0) = tileOrigin(row: r, column: c)
@@ -135,12 +140,14 @@ struct GridLayout {
 
 /// `nn-eval --errors FILE`: the misclassified images in a grid, one block of rows per true class (layout
 /// above), as SVG or PNG. `image(i)` gives sample i's `width * height` bytes, for each entry's index.
-/// `classNames` name the classes (missing names: the class number).
+/// `classNames` name the classes (missing names: the class number); `totals` are the errors of each true
+/// class in all, when only some are shown.
 public func misclassifiedGrid(image: (Int) -> [UInt8], width: Int, height: Int, entries: [Misclassified], classNames: [String],
-                              title: String, legend: String, format: PictureFormat, columns: Int = 12, scale: Int = 3) throws -> [UInt8] {
+                              title: String, legend: String, totals: [Int: Int] = [:], format: PictureFormat, columns: Int = 12,
+                              scale: Int = 3) throws -> [UInt8] {
     precondition(width > 0 && height > 0 && scale > 0, "misclassifiedGrid: empty tiles")
     let layout = GridLayout(width: width, height: height, scale: scale, columns: columns, entries: entries, classNames: classNames,
-                            title: title, legend: legend)
+                            title: title, legend: legend, totals: totals)
     func checked(_ i: Int) -> [UInt8] {
         let pixels = image(i)
         precondition(pixels.count == width * height, "misclassifiedGrid: image \(i) is not \(width)x\(height)")

@@ -114,7 +114,8 @@ struct NNEval: ParsableCommand {
                 + (shown.count < mistakes.count ? " (at most \(errorsPerClass) per class, by index)." : ".")
             let grid = try misclassifiedGrid(image: { Array(set.dataset.features[($0 * d)..<(($0 + 1) * d)]) },
                                              width: set.sampleShape[1], height: set.sampleShape[0], entries: shown,
-                                             classNames: m.classNames, title: title, legend: legend, format: format)
+                                             classNames: m.classNames, title: title, legend: legend,
+                                             totals: Dictionary(mistakes.map { ($0.truth, 1) }, uniquingKeysWith: +), format: format)
             outputs.append((path, grid))
         }
         outputs.append((output, Array((errorsList ? misclassifiedList(mistakes) : text + "\n").utf8)))

@@ -40,6 +40,10 @@ struct MisclassifiedGridTests {
         #expect(captions.count == 5 && captions[0].hasPrefix("<bird") && captions[0].hasSuffix("\u{2026}"))
         #expect(captions.dropFirst() == ["dog (91%)", "cat (67%)", "dog (40%)", "dog (50%)"])
         #expect(svg.texts(class: "row-label") == ["cat", "<bird & co>"])
+        #expect(svg.texts(class: "error-count") == ["2 errors", "3 errors"])
+        let limited = try misclassifiedGrid(image: { images[$0] }, width: 4, height: 3, entries: Array(entries.prefix(2)), classNames: names,
+                                            title: "t", legend: "l", totals: [0: 2, 2: 40], format: .svg)
+        #expect(try SVGDocument(String(decoding: limited, as: UTF8.self)).texts(class: "error-count") == ["1 of 2 errors", "1 of 40 errors"])
         #expect(svg.texts(class: "title") == ["errors"])
         #expect(svg.texts(class: "legend") == ["rows: true class"])
         // the tile's PNG is the image itself
