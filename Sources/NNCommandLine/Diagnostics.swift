@@ -153,15 +153,14 @@ enum Slips {
         var m = message
         while m.hasSuffix(".") || m.hasSuffix(" ") { m.removeLast() }
         // "Unknown option '--learning-rat'. Did you mean '--learning-rate'?" -> "...: did you mean --learning-rate?"
-        if m.hasSuffix("'?") && m.replacingFirst(". Did you mean '", with: "") != m {
-            m = m.replacingFirst(". Did you mean '", with: ": did you mean ")
-            m.removeLast(2)
-            m += "?"
+        if m.hasSuffix("'?"), let r = m.firstRange(of: ". Did you mean '") {
+            m = String(m[..<r.lowerBound]) + ": did you mean " + String(m[r.upperBound...].dropLast(2)) + "?"
         }
         if let first = m.first, first.isUppercase, !m.hasPrefix("PNG") { m = first.lowercased() + m.dropFirst() }
-        if m.hasPrefix("unexpected argument '"), let end = m.dropFirst("unexpected argument '".count).firstIndex(of: "'") {
-            let argument = String(m[m.index(m.startIndex, offsetBy: "unexpected argument '".count)..<end])
-            if let hint = hint(forArgument: argument, tool: tool) { m += ": " + hint }
+        let prefix = "unexpected argument '"
+        if m.hasPrefix(prefix), let end = m.dropFirst(prefix.count).firstIndex(of: "'"),
+           let hint = hint(forArgument: String(m[m.index(m.startIndex, offsetBy: prefix.count)..<end]), tool: tool) {
+            m += ": " + hint
         }
         return m
     }
@@ -184,17 +183,5 @@ enum Slips {
         default: break
         }
         return nil
-    }
-}
-
-extension String {
-    /// The first occurrence of `target` replaced (without Foundation: nn-predict does not load it).
-    func replacingFirst(_ target: String, with replacement: String) -> String {
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(target) { return String(self[..<i]) + replacement + self[index(i, offsetBy: target.count)...] }
-            i = index(after: i)
-        }
-        return self
     }
 }
