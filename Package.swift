@@ -46,8 +46,9 @@ let package = Package(
         .target(name: "NNImage", dependencies: ["NNCore", "CPNGReader", "CZlib"]),
         // The library apps use: a small documented surface over the core, the formats and PNG reading.
         .target(name: "NNToolkit", dependencies: ["NNCore", "NNFormats", "NNImage"]),
-        // Pictures: SVG training curves and confusion heat maps, PNG grids of misclassified images.
-        .target(name: "NNReport", dependencies: ["NNCore", "NNImage"]),
+        // Pictures, as SVG or PNG: training curves, confusion heat maps, grids of misclassified images.
+        // make_font.py writes FontData.swift, the glyphs of PNG pictures.
+        .target(name: "NNReport", dependencies: ["NNCore", "NNImage"], exclude: ["make_font.py"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
             "NNCore", "NNFormats",

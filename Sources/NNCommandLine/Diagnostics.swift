@@ -43,6 +43,14 @@ public func escapingControlCharacters(_ s: String) -> String {
     return out
 }
 
+/// A number for a message, non-finite values in words: "NaN (not a number)", "infinite", "minus infinite"
+/// (a printed `-nan` or `inf` reads like a value).
+public func inWords(_ x: Double) -> String {
+    if x.isNaN { return "NaN (not a number)" }
+    if x.isInfinite { return x > 0 ? "infinite" : "minus infinite" }
+    return "\(x)"
+}
+
 /// Ends the process (a free function, because inside a ParsableCommand extension `exit` names the
 /// parser's own method).
 public func terminate(_ code: Int32) -> Never {
@@ -102,8 +110,10 @@ extension ParsableCommand {
         // --help and --version arrive as errors (of the parser's help command when run)
         if code == .success { return ToolOutcome(code: 0, standardOutput: fullMessage(for: error), errorLines: []) }
         if !parsing || code == .failure { return ToolOutcome(code: 2, errorLines: ["\(name): \(message(for: error))"]) }
-        // the parser's own message, whole (a value holding a newline is escaped by printError, not cut)
-        return ToolOutcome(code: 2, errorLines: ["\(name): Error: \(message(for: error))", "Usage: \(usageString()) (see \(name) --help)"])
+        // the parser's own message, whole (a value holding a newline is escaped by printError, not cut), in
+        // the tools' style, with a suggestion for the common slips; then the short usage line
+        return ToolOutcome(code: 2, errorLines: ["\(name): \(Slips.restyled(message(for: error), tool: name))",
+                                                 "Usage: \(usageString()) (\(name) --help for every option)"])
     }
 
     /// The ToolError inside an error of the parser (it keeps what validate() threw as a field).
@@ -134,4 +144,44 @@ extension ParsableCommand {
     }
 
     private static var name: String { configuration.commandName ?? "tool" }
+}
+
+/// The parser's messages in the tools' style ("nn-eval: unexpected argument 'model.nnm': did you mean -m
+/// model.nnm?"), with a suggestion where a slip is common.
+enum Slips {
+    static func restyled(_ message: String, tool: String) -> String {
+        var m = message
+        while m.hasSuffix(".") || m.hasSuffix(" ") { m.removeLast() }
+        // "Unknown option '--learning-rat'. Did you mean '--learning-rate'?" -> "...: did you mean --learning-rate?"
+        if m.hasSuffix("'?"), let r = m.firstRange(of: ". Did you mean '") {
+            m = String(m[..<r.lowerBound]) + ": did you mean " + String(m[r.upperBound...].dropLast(2)) + "?"
+        }
+        if let first = m.first, first.isUppercase, !m.hasPrefix("PNG") { m = first.lowercased() + m.dropFirst() }
+        let prefix = "unexpected argument '"
+        if m.hasPrefix(prefix), let end = m.dropFirst(prefix.count).firstIndex(of: "'"),
+           let hint = hint(forArgument: String(m[m.index(m.startIndex, offsetBy: prefix.count)..<end]), tool: tool) {
+            m += ": " + hint
+        }
+        return m
+    }
+
+    /// What a stray file argument probably meant.
+    static func hint(forArgument a: String, tool: String) -> String? {
+        let lower = a.lowercased()
+        var st = stat()
+        let isDirectory = stat(a, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        let isModel = lower.hasSuffix(".nnm") || lower.hasSuffix(".ckpt")
+        let isPNG = lower.hasSuffix(".png")
+        switch tool {
+        case "nn-eval", "nn-gradcheck":
+            if isModel { return "did you mean -m \(a)?" }
+            if isDirectory { return "did you mean --data \(a)?" }
+            if isPNG { return "\(tool) reads labelled IDX data; to classify a picture: nn-predict \(a)" }
+        case "nn-train":
+            if isModel { return "did you mean -o \(a) (the model to write) or --resume \(a)?" }
+            if isDirectory { return "did you mean --data \(a)?" }
+        default: break
+        }
+        return nil
+    }
 }

@@ -5,7 +5,7 @@ import NNCore
 /// The network options nn-train and nn-gradcheck share: --layers, --activation, --loss, --init, ...
 public struct NetworkOptions: ParsableArguments {
     public init() {}
-    @Option(help: ArgumentHelp("Layers from input to output: 784-100-10 (dense), or 1x28x28-conv32k5-maxpool2-conv64k3-maxpool2-128-10 (convFkK[sS][pP], maxpoolK, avgpoolK, then dense sizes).", valueName: "spec"))
+    @Option(help: ArgumentHelp("Layers from input to output: 784-100-10 (dense), or 1x28x28-conv32k5-maxpool2-conv64k3-maxpool2-128-10 (convFkK[sS][pP], maxpoolK, avgpoolK, then dense sizes). Default: 784-300-10 (nn-train), 784-50-10 (nn-gradcheck).", valueName: "spec"))
     public var layers: String?
     @Option(help: "Hidden activation: relu, sigmoid, tanh.") public var activation: Activation = .relu
     @Option(help: "Output layer and loss: softmax-ce (classes), sigmoid-bce (binary / multi-label), mse (regression).")

@@ -309,7 +309,7 @@ private func quantile(_ histogram: [Int], _ rank: Int) -> Int {
 /// Resamples the (bw x bh) region at (x0, y0) of `s` (row length `width`) to ow x oh: area averaging
 /// when shrinking (each output pixel is the exact mean of the source area it covers), bilinear when
 /// enlarging. Separable: rows first, then columns.
-private func resample(_ s: [Float], width: Int, x0: Int, y0: Int, bw: Int, bh: Int, ow: Int, oh: Int) -> [Float] {
+func resample(_ s: [Float], width: Int, x0: Int, y0: Int, bw: Int, bh: Int, ow: Int, oh: Int) -> [Float] {
     let wx = resampleWeights(source: bw, target: ow)
     let wy = resampleWeights(source: bh, target: oh)
     var horizontal = [Float](repeating: 0, count: ow * bh)
@@ -331,7 +331,7 @@ private func resample(_ s: [Float], width: Int, x0: Int, y0: Int, bw: Int, bh: I
 }
 
 /// For each of `target` output samples, the source samples and weights (summing to 1) that make it.
-private func resampleWeights(source: Int, target: Int) -> [[(Int, Float)]] {
+func resampleWeights(source: Int, target: Int) -> [[(Int, Float)]] {
     let scale = Double(source) / Double(target)  // source pixels per output pixel
     return (0..<target).map { o in
         if scale >= 1 {

@@ -14,6 +14,7 @@ struct NNEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-eval",
         abstract: "Score a model on labelled IDX data.",
+        usage: "nn-eval [-m MODEL] [--data DIR | --images FILE --labels FILE] [options]",
         discussion: "With no data arguments, evaluates on the embedded t10k test set. The report goes to stdout.",
         version: versionText)
 
@@ -25,8 +26,8 @@ struct NNEval: ParsableCommand {
     var output: String = "-"
     @Option(help: OptionRules.batchSize.help("Samples per inference batch.")) var batchSize: Int = 500
     @Option(help: OptionRules.threads.help("Threads for the matrix kernels (default: all cores).")) var threads: Int?
-    @Option(help: "Draw the confusion matrix as a labelled heat map into this SVG file.") var confusion: String?
-    @Option(help: "Write a PNG grid of the misclassified images (scaled up, ordered by true class).") var errors: String?
+    @Option(help: "Draw the confusion matrix as a labelled heat map into this .svg or .png file.") var confusion: String?
+    @Option(help: "Draw the misclassified images, grouped by true class and captioned with the predicted class and its probability, into this .png or .svg file.") var errors: String?
     @Flag(help: "Print the misclassified samples (index, truth, prediction) instead of the report.") var errorsList = false
     @Option(help: OptionRules.errorsPerClass.help("With --errors: at most this many images per true class.")) var errorsPerClass: Int = 100
 
@@ -50,6 +51,15 @@ struct NNEval: ParsableCommand {
         runFiles.output("--confusion", confusion)
         runFiles.output("--errors", errors)
         try runFiles.check()
+        // each picture's format follows its name, checked before any work
+        let confusionFormat = try confusion.map { path in
+            guard let f = PictureFormat.forOutput(path, fallback: .svg) else { throw ToolError(PictureFormat.refusal(flag: "--confusion", path: path)) }
+            return f
+        }
+        let errorsFormat = try errors.map { path in
+            guard let f = PictureFormat.forOutput(path, fallback: .png) else { throw ToolError(PictureFormat.refusal(flag: "--errors", path: path)) }
+            return f
+        }
         let m = try ModelFileReader.read(modelPath)
         let set = try IDXDataset.load(files)
         if set.dataset.featureCount != m.architecture.inputSize {
@@ -62,7 +72,7 @@ struct NNEval: ParsableCommand {
         if errors != nil && set.sampleShape.count != 2 {
             throw ToolError("--errors needs 2-D images; these samples are \(CheckedSize.shape(set.sampleShape))")
         }
-        var mistakes: [(index: Int, truth: Int, predicted: Int)] = []
+        var mistakes: [Misclassified] = []
         var nonFinite: (index: Int, value: Float)? = nil
         let encoding = m.encoding
         let report = evaluate(m.network(Float.self), on: set.dataset, scaling: m.scaling, encoding: encoding, batchSize: batchSize) { range, y in
@@ -72,12 +82,14 @@ struct NNEval: ParsableCommand {
             guard !encoding.isRegression else { return }
             for (r, p) in encoding.predictedClasses(y).enumerated() {
                 let truth = encoding.classOf(set.dataset.labels[range.lowerBound + r])
-                if p != truth { mistakes.append((range.lowerBound + r, truth, p)) }
+                // the model's probability for the class it chose (a 1-output sigmoid gives that of class 1)
+                let probability = encoding.isBinary ? (p == 1 ? Double(y[r, 0]) : 1 - Double(y[r, 0])) : Double(y[r, p])
+                if p != truth { mistakes.append(Misclassified(index: range.lowerBound + r, truth: truth, predicted: p, probability: probability)) }
             }
         }
         if let (index, value) = nonFinite {
-            throw FormatError(modelPath, "the model's output for sample \(index) of \(files.images == "-" ? "<stdin>" : files.images) is \(value), "
-                + "not a number: its weights overflow Float arithmetic; no report written")
+            throw FormatError(modelPath, "the model's output for sample \(index) of \(files.images == "-" ? "<stdin>" : files.images) is \(inWords(Double(value))): "
+                + "its weights overflow Float arithmetic; no report written")
         }
         var outputs: [(path: String, bytes: [UInt8])] = []
         let text = format == .json
@@ -86,20 +98,25 @@ struct NNEval: ParsableCommand {
         guard case .classification(let c) = report else {
             return try writeFilesAtomically([(output, Array((text + "\n").utf8))])
         }
-        if let path = confusion {
-            outputs.append((path, Array(confusionHeatmapSVG(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)").utf8)))
+        if let path = confusion, let format = confusionFormat {
+            outputs.append((path, try confusionHeatmap(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)", format: format)))
         }
-        if let path = errors {
+        if let path = errors, let format = errorsFormat {
             var perClass: [Int: Int] = [:]
             let shown = mistakes.sorted { ($0.truth, $0.index) < ($1.truth, $1.index) }.filter { e in
                 perClass[e.truth, default: 0] += 1
                 return perClass[e.truth]! <= errorsPerClass
             }
             let d = set.dataset.featureCount
-            let images = shown.map { Array(set.dataset.features[($0.index * d)..<(($0.index + 1) * d)]) }
-            let grid = misclassifiedGrid(images: images, width: set.sampleShape[1], height: set.sampleShape[0],
-                                         entries: shown.enumerated().map { (index: $0.offset, truth: $0.element.truth, predicted: $0.element.predicted) })
-            outputs.append((path, try encodePNG(grid)))
+            let dataName = files.images == "-" ? "<stdin>" : String(files.images.split(separator: "/").last ?? "")
+            let title = "nn-eval \(m.architecture.summary): \(grouped(mistakes.count)) of \(grouped(c.sampleCount)) images of \(dataName) misclassified"
+            let legend = "Rows: the true class. Under each image: the class the model predicted, and its probability"
+                + (shown.count < mistakes.count ? " (at most \(errorsPerClass) per class, by index)." : ".")
+            let grid = try misclassifiedGrid(image: { Array(set.dataset.features[($0 * d)..<(($0 + 1) * d)]) },
+                                             width: set.sampleShape[1], height: set.sampleShape[0], entries: shown,
+                                             classNames: m.classNames, title: title, legend: legend,
+                                             totals: Dictionary(mistakes.map { ($0.truth, 1) }, uniquingKeysWith: +), format: format)
+            outputs.append((path, grid))
         }
         outputs.append((output, Array((errorsList ? misclassifiedList(mistakes) : text + "\n").utf8)))
         try writeFilesAtomically(outputs)

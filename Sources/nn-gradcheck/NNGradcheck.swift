@@ -12,6 +12,7 @@ struct NNGradcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-gradcheck",
         abstract: "Check backprop gradients against central differences (float64): a CI gate.",
+        usage: "nn-gradcheck [-m MODEL | --layers SPEC] [--data DIR | --images FILE --labels FILE] [options]",
         discussion: """
             Checks every parameter tensor of a network, either stored in a model file (--model, at its \
             weights) or freshly initialised from --layers. Data: a few samples of an IDX set, or seeded \
@@ -127,6 +128,7 @@ struct Problem {
         if o.data != nil || o.images != nil || o.labels != nil {
             let files: DataFiles
             if let images = o.images, let labels = o.labels, o.data == nil {
+                try refusePNG(images, flag: "--images")
                 files = DataFiles(images: images, labels: labels)
             } else if let dir = o.data, o.images == nil, o.labels == nil {
                 files = try IDXDataset.standardFiles(in: dir, split: "train")

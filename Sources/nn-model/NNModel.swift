@@ -10,6 +10,7 @@ struct NNModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-model",
         abstract: "Inspect model files and convert them: .nnm, .onnx, .npz.",
+        usage: "nn-model info FILE | nn-model convert FILE -o FILE [options]",
         version: toolVersion,
         subcommands: [Info.self, Convert.self])
 }

@@ -18,9 +18,12 @@ struct NNPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-predict",
         abstract: "Classify PNG images (or IDX images) with a model.",
+        usage: "nn-predict [-m MODEL] [options] (FILE.png... | - | --images FILE)",
         discussion: """
-            Each PNG is normalised like MNIST (grayscale, polarity, background, crop, fit 20x20, centre of \
-            mass at the centre of 28x28) with the recipe stored in the model. `-` reads file paths from \
+            Each PNG is normalised with the recipe stored in the model (nn-train --png-recipe): digit, like \
+            MNIST (grayscale, polarity, background, crop, fit 20x20, centre of mass at the centre of 28x28), \
+            or resize (the whole picture scaled to the input size, a light background inverted). Class names \
+            stored in the model (nn-train --class-names) are printed instead of numbers. `-` reads file paths from \
             stdin, one per line (at most 4096 bytes each): find scans -name '*.png' | nn-predict -
 
             Output, one line per input (--header prints the TSV column names first):
@@ -46,7 +49,7 @@ struct NNPredict: ParsableCommand {
     @Flag(help: "With tsv: print a first line naming the columns.") var header = false
     @Flag(help: "Feed images as they are (they must already have the model's input size, bright ink on black).")
     var noNormalize = false
-    @Option(help: "Write the normalised 28x28 PNG each input became into this directory.") var saveNormalized: String?
+    @Option(help: "Write the normalised PNG each input became (the image the network saw) into this directory.") var saveNormalized: String?
     @Option(help: OptionRules.maxPixels.help("Refuse PNGs with more pixels than this (decompression bombs).")) var maxPixels: Int = PNGLimits.defaultMaxPixels
     @Option(help: OptionRules.threads.help("Threads for decoding and normalising (default: all cores).")) var threads: Int?
 
@@ -58,6 +61,9 @@ struct NNPredict: ParsableCommand {
         if images != nil && !files.isEmpty { throw ToolError("give either PNG files or --images, not both") }
         if images == nil && files.isEmpty { throw ToolError("no input: give PNG files, - for paths on stdin, or --images FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ToolError("- may be given once") }
+        if model == nil, let m = files.first(where: { $0.lowercased().hasSuffix(".nnm") || $0.lowercased().hasSuffix(".ckpt") }) {
+            throw ToolError("\(m): a model file among the pictures; did you mean -m \(m)?")
+        }
     }
 
     func run() throws {
@@ -82,6 +88,7 @@ struct NNPredict: ParsableCommand {
         Parallelism.threadCount = 1   // small batches: threads go to decoding instead
 
         if let images {
+            try refusePNG(images, flag: "--images")
             let idx = try IDXReader.read(images)
             guard idx.elementType == .uint8, idx.dimensions.count >= 2, idx.itemSize == m.architecture.inputSize else {
                 throw FormatError(images, "holds \(CheckedSize.shape(Array(idx.dimensions.dropFirst()))) items of type \(idx.elementType), the model takes \(CheckedSize.shape(m.inputShape)) unsigned bytes")
@@ -100,7 +107,19 @@ struct NNPredict: ParsableCommand {
             return
         }
 
-        let normalizer = m.imageRecipe.map { DigitNormalizer(parameters: $0.parameters) } ?? .standard
+        // The recipe stored by nn-train (--png-recipe); a model without one (older files, imports) is read
+        // with MNIST's digit recipe. An unknown recipe matters only when pictures are normalised.
+        let size = m.imageSize.map { (width: $0.width, height: $0.height) } ?? (width: 28, height: 28)
+        let stored = m.imageRecipe.map { PictureRecipe(name: $0.name, parameters: $0.parameters, inputSize: size) }
+        if let r = m.imageRecipe, stored! == nil, !noNormalize {
+            throw FormatError(modelPath, "its PNG recipe '\(r.name)' is unknown to this version of nn-predict (it knows "
+                + PictureRecipe.choices.map(\.stored).joined(separator: ", ") + "); give images of the model's input size with --no-normalize")
+        }
+        try predictPNGs(m, predictor: predictor, normalizer: (stored ?? nil) ?? .digit(.standard), workers: workers)
+    }
+
+    /// Reads, normalises and classifies the PNG inputs (paths on the command line and stdin).
+    func predictPNGs(_ m: Model, predictor: Predictor, normalizer: PictureRecipe, workers: Int) throws {
         let reader = PNGInputs(normalizer: normalizer, normalize: !noNormalize, inputShape: m.inputShape, imageSize: m.imageSize,
                                maxPixels: maxPixels, saveDirectory: saveNormalized, saved: Locked([:]))
         if header { NNCommandLine.emit(predictor.headerLine, terminator: "") }
@@ -269,7 +288,7 @@ struct OrderedOutput {
 
 /// Reads one PNG and turns it into the model's input bytes.
 struct PNGInputs {
-    var normalizer: DigitNormalizer
+    var normalizer: PictureRecipe
     var normalize: Bool
     var inputShape: [Int]
     /// The one-channel image size the model takes, if it takes one.
@@ -293,8 +312,9 @@ struct PNGInputs {
         do { image = try decodePNG(bytes, maxPixels: maxPixels) } catch { return .failure(InputFailure("\(error)")) }
         let input: GrayImage
         if normalize {
-            guard let size = imageSize, size == (normalizer.canvas, normalizer.canvas) else {
-                return .failure(InputFailure("the model takes \(inputShape.map(String.init).joined(separator: "x")) inputs, not \(normalizer.canvas)x\(normalizer.canvas) images"))
+            let made = normalizer.outputSize
+            guard let size = imageSize, size.width == made.width, size.height == made.height else {
+                return .failure(InputFailure("the model takes \(inputShape.map(String.init).joined(separator: "x")) inputs, not the \(made.width)x\(made.height) images its PNG recipe makes"))
             }
             input = normalizer.normalize(image)
         } else {
@@ -390,7 +410,7 @@ struct Predictor {
         for (r, name) in names.enumerated() {
             let values = (0..<y.cols).map { Double(y[r, $0]) }
             if let bad = values.first(where: { !$0.isFinite }) {
-                throw ToolError("\(modelPath == "-" ? "<stdin>" : modelPath): the model's output for \(name) is \(bad), not a number: "
+                throw ToolError("\(modelPath == "-" ? "<stdin>" : modelPath): the model's output for \(name) is \(inWords(bad)): "
                     + "its weights overflow Float arithmetic (retrain it, e.g. with a lower --learning-rate)")
             }
             if layout == .regression {

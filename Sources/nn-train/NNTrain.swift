@@ -11,6 +11,7 @@ struct NNTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-train",
         abstract: "Train a multi-layer perceptron on IDX data (MNIST, Fashion-MNIST, any IDX set).",
+        usage: "nn-train [--data DIR | --train-images FILE --train-labels FILE] [--layers SPEC] [-o MODEL] [options]",
         discussion: """
             With no data arguments, trains on the embedded default data set (5,000 MNIST training images, \
             tested on the 10,000 t10k images). One line per epoch goes to stderr; the model goes to -o \
@@ -43,6 +44,7 @@ struct NNTrain: ParsableCommand {
         var runFiles = RunFiles()
         for (role, path) in data.roles { runFiles.input(data.flag(role), path) }
         runFiles.input("--resume", output.resume)
+        runFiles.input("--class-names", settings.data.classNamesFile)
         runFiles.output("-o", output.output)
         runFiles.output("--metrics", output.metrics)
         runFiles.output("--plot", output.plot)
@@ -51,6 +53,10 @@ struct NNTrain: ParsableCommand {
             runFiles.output("--checkpoint", output.checkpointPath, updating: "--resume")
         }
         try runFiles.check()
+        let plotFormat = try output.plot.map { path in
+            guard let f = PictureFormat.forOutput(path, fallback: .svg) else { throw ToolError(PictureFormat.refusal(flag: "--plot", path: path)) }
+            return f
+        }
         let sets = try resumed?.load(settings.data) ?? settings.data.load(data.files)
         let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
@@ -74,6 +80,11 @@ struct NNTrain: ParsableCommand {
            top < Double(architecture.outputSize - 1) {
             throw ToolError("--layers \(architecture.layersText) ends in \(architecture.outputSize) outputs, but the training labels are 0-\(Int(top)) (\(Int(top) + 1) classes): end it with \(Int(top) + 1)")
         }
+        // --class-names and --png-recipe, or what the interrupted run stored (they cannot be given with --resume)
+        let classNames = try resumed?.checkpoint.model.classNames
+            ?? settings.data.classNameList(classes: encoding.classCount, isRegression: encoding.isRegression) ?? []
+        let picture = resumed == nil ? try settings.data.pictureRecipe(trainSet) : nil
+        let imageRecipe = resumed?.checkpoint.model.imageRecipe ?? picture.map { ImageRecipe(name: $0.recipe.name, parameters: $0.recipe.parameters) }
         let config = try training.config()
         if config.patience != nil && validationSet == nil { throw ToolError("--patience needs a validation set: add --validation-split F") }
         let initializer = model.initializer ?? WeightInit.default(for: model.activation)
@@ -114,6 +125,10 @@ struct NNTrain: ParsableCommand {
             + (sets.test.map { ", \(grouped($0.dataset.count)) test" } ?? "")
             + ", \(config.optimizer.rawValue) lr \(config.learningRate), batch \(config.batchSize), \(Parallelism.threadCount) thread(s)"
             + (resumed.map { _ in ", resuming at epoch \(trainer.progress.epoch)" + (trainer.progress.position > 0 ? " sample \(trainer.progress.position)" : "") } ?? ""))
+        if let picture {
+            let option = PictureRecipe.choices.first { $0.stored == picture.recipe.name }?.option ?? picture.recipe.name
+            printError("nn-train: nn-predict will read PNGs with the \(option) recipe (\(picture.reason))")
+        }
 
         let checkpointPath = output.checkpointPath
         // what the model says it was trained on: the embedded set by name, so the same command gives the
@@ -123,7 +138,8 @@ struct NNTrain: ParsableCommand {
         let run = settings.trainingRun(data: data, sets: sets, dataName: dataName, config: config, initializer: initializer)
         func checkpoint() -> Checkpoint {
             Checkpoint(model: settings.makeModel(network, trainSet, dataName: dataName, architecture: architecture, config: config,
-                                                 initializer: initializer, history: trainer.progress.history),
+                                                 initializer: initializer, history: trainer.progress.history,
+                                                 imageRecipe: imageRecipe, classNames: classNames),
                        run: run, progress: trainer.progress, rng: trainer.rng, dropoutGenerators: network.dropoutLayers.map(\.rng),
                        optimizer: trainer.optimizer.state(for: network.parameters))
         }
@@ -135,7 +151,8 @@ struct NNTrain: ParsableCommand {
             trainSet.dataset, validation: validationSet?.dataset, test: sets.test?.dataset,
             shouldStop: { StopSignal.received != 0 || checkpointError != nil },
             onBatch: { epoch, done, total, loss in
-                progress.update("epoch \(epoch)/\(config.epochs)", done: done, total: total, suffix: "loss \(fixed(loss))")
+                progress.update("epoch \(epoch)/\(config.epochs)", done: done, total: total, suffix: "loss \(fixed(loss))",
+                                later: (config.epochs - epoch) * total)
                 interruptHook?.fire(epoch: epoch, sample: done)
             },
             onEpoch: { s in
@@ -152,8 +169,8 @@ struct NNTrain: ParsableCommand {
 
         switch outcome {
         case .diverged(let epoch, let batch, let loss):
-            throw ToolError("training diverged at epoch \(epoch), batch \(batch): the loss is \(loss); no model written. "
-                + "Lower the learning rate (--learning-rate, now \(config.learningRate)) or the batch size", exitCode: 1)
+            throw ToolError("training diverged at epoch \(epoch), batch \(batch): the loss became \(inWords(loss)); "
+                + "lower --learning-rate (now \(config.learningRate)); no model written", exitCode: 1)
         case .interrupted:
             try writeFileAtomically(CheckpointCodec.encode(checkpoint()), to: checkpointPath)
             let signal = StopSignal.received
@@ -168,11 +185,13 @@ struct NNTrain: ParsableCommand {
             }
         }
         let file = settings.makeModel(network, trainSet, dataName: dataName, architecture: architecture, config: config, initializer: initializer, history: history,
-                             bestEpoch: config.patience != nil ? trainer.progress.bestEpoch : nil)
+                             bestEpoch: config.patience != nil ? trainer.progress.bestEpoch : nil, imageRecipe: imageRecipe, classNames: classNames)
         // all outputs or none
         var outputs: [(path: String, bytes: [UInt8])] = [(output.output, ModelFileWriter.encode(file))]
         if let path = output.metrics { outputs.append((path, Array(history.map { EpochLine.json($0) + "\n" }.joined().utf8))) }
-        if let path = output.plot { outputs.append((path, Array(trainingCurvesSVG(history, title: "nn-train \(architecture.summary)").utf8))) }
+        if let path = output.plot, let format = plotFormat {
+            outputs.append((path, try trainingCurves(history, title: "nn-train \(architecture.summary)", format: format)))
+        }
         try writeFilesAtomically(outputs)
         if output.output != "-" { printError("nn-train: wrote \(output.output)") }
     }
@@ -180,7 +199,8 @@ struct NNTrain: ParsableCommand {
     /// The model file for the network as it is now, with the run's metadata (call it on the effective
     /// settings: a resumed run's come from its checkpoint).
     func makeModel(_ network: Network<Float>, _ trainSet: LoadedDataset, dataName: String, architecture: Architecture, config: TrainingConfig,
-                   initializer: WeightInit, history: [EpochStats], bestEpoch: Int? = nil) -> Model {
+                   initializer: WeightInit, history: [EpochStats], bestEpoch: Int? = nil, imageRecipe: ImageRecipe?,
+                   classNames: [String]) -> Model {
         var meta = [
             MetadataEntry("tool", "nn-train \(toolVersion)"),
             MetadataEntry("data", dataName),
@@ -204,13 +224,9 @@ struct NNTrain: ParsableCommand {
             if let v = last.validation?.accuracy { meta.append(MetadataEntry("final-validation-accuracy", fixed(v, 6))) }
             if let t = last.test?.accuracy { meta.append(MetadataEntry("final-test-accuracy", fixed(t, 6))) }
         }
-        // Square images the size of the normaliser's canvas (MNIST's 28x28) carry the recipe nn-predict
-        // uses to turn any picture into such an input.
-        let normalizer = DigitNormalizer.standard
-        let recipe = trainSet.sampleShape == [normalizer.canvas, normalizer.canvas]
-            ? ImageRecipe(name: normalizer.recipeName, parameters: normalizer.parameters) : nil
+        // Image models carry the recipe nn-predict uses to turn any picture into their input (--png-recipe).
         return Model(network: network, scaling: InputScaling(), positiveClass: model.positiveClass,
-                     imageRecipe: recipe, metadata: meta)
+                     imageRecipe: imageRecipe, classNames: classNames, metadata: meta)
     }
 
     /// This run's settings as a checkpoint records them (call it on the effective settings).

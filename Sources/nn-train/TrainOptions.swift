@@ -4,6 +4,10 @@ import Foundation
 import NNCommandLine
 import NNCore
 import NNFormats
+import NNImage
+
+/// nn-train --png-recipe.
+enum PNGRecipeChoice: String, ExpressibleByArgument, CaseIterable { case digit, resize }
 
 struct TrainDataOptions: ParsableArguments {
     @Option(help: "Directory with the four standard IDX files (train-/t10k- images/labels, gzipped or not).")
@@ -14,6 +18,10 @@ struct TrainDataOptions: ParsableArguments {
     @Option(help: "Test labels.") var testLabels: String?
     @Option(help: OptionRules.validationSplit.help("Hold out this fraction of the training set (seeded) for validation, e.g. 0.1; 0: none."))
     var validationSplit: Double = 0
+    @Option(help: ArgumentHelp("How nn-predict turns a PNG into this model's input: digit (MNIST's recipe: crop the ink, fit 20x20, centre of mass at the centre of 28x28) or resize (the whole picture scaled to the input size; a light background is inverted). Default: digit for 28x28 images whose ink fits 20x20 like MNIST's digits, resize for other images.", valueName: "digit|resize"))
+    var pngRecipe: PNGRecipeChoice?
+    @Option(help: ArgumentHelp("Class names in label order, stored in the model for nn-predict and nn-eval: a comma-separated list (cat,dog) or a file with one name per line. Default: the label numbers.", valueName: "names|file"))
+    var classNames: String?
 
     func validate() throws {
         try OptionRules.validationSplit.check(validationSplit)
@@ -23,6 +31,71 @@ struct TrainDataOptions: ParsableArguments {
     }
 
     var usesEmbeddedData: Bool { data == nil && trainImages == nil }
+
+    /// --png-recipe for these training images: the one given, or the default (digit for MNIST-style 28x28
+    /// digits, resize for other images), with the reason; nil for samples that are not one-channel images.
+    func pictureRecipe(_ set: LoadedDataset) throws -> (recipe: PictureRecipe, reason: String)? {
+        let shape = set.sampleShape
+        let size: (width: Int, height: Int)? = shape.count == 2 ? (shape[1], shape[0]) : shape.count == 3 && shape[0] == 1 ? (shape[2], shape[1]) : nil
+        guard let size else {
+            if pngRecipe != nil { throw ToolError("--png-recipe is for image samples; these are \(CheckedSize.shape(shape))") }
+            return nil
+        }
+        let mnistSize = size.width == DigitNormalizer.standard.canvas && size.height == DigitNormalizer.standard.canvas
+        switch pngRecipe {
+        case .digit:
+            guard mnistSize else {
+                throw ToolError("--png-recipe digit is MNIST's recipe for 28x28 images; these are \(size.width)x\(size.height): use --png-recipe resize")
+            }
+            return (.digit(.standard), "--png-recipe digit")
+        case .resize:
+            return (.resize(ResizeNormalizer(width: size.width, height: size.height)), "--png-recipe resize")
+        case nil:
+            guard mnistSize else { return (.resize(ResizeNormalizer(width: size.width, height: size.height)), "images are not 28x28") }
+            let (digits, fitting) = DigitNormalizer.looksLikeDigits(set.dataset.features, count: set.dataset.count)
+            let share = percent(fitting)
+            return digits ? (.digit(.standard), "ink inside 20x20 in \(share) of the images, like MNIST's digits")
+                : (.resize(ResizeNormalizer(width: size.width, height: size.height)), "ink inside 20x20 in only \(share) of the images: not MNIST-style digits")
+        }
+    }
+
+    /// --class-names when it names a file (or - for stdin) rather than listing the names.
+    var classNamesFile: String? {
+        guard let classNames else { return nil }
+        var st = stat()
+        return classNames == "-" || stat(classNames, &st) == 0 ? classNames : nil
+    }
+
+    /// --class-names as a list, checked against the model's class count (nil: not given).
+    func classNameList(classes: Int, isRegression: Bool) throws -> [String]? {
+        guard let classNames else { return nil }
+        if isRegression { throw ToolError("--class-names is for classifiers; --loss mse is a regression") }
+        let isFile = classNamesFile != nil
+        let names: [String]
+        if isFile {
+            let bytes = try readWholeFile(classNames, limit: 1 << 20, kind: "a class-names file")
+            var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+            while lines.last == "" { lines.removeLast() }
+            names = lines
+        } else {
+            names = classNames.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        let flag = isFile ? "--class-names \(classNames == "-" ? "<stdin>" : classNames)" : "--class-names"
+        guard names.count == classes else {
+            throw ToolError("\(flag): \(names.count) name\(names.count == 1 ? "" : "s") for \(classes) classes"
+                + (isFile ? " (one name per line)" : " (a comma-separated list, or a file with one name per line; no file has this name)"))
+        }
+        if let k = names.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ToolError("\(flag): the name of class \(k) is empty")
+        }
+        if let long = names.first(where: { $0.utf8.count > 256 }) {
+            throw ToolError("\(flag): '\(long.prefix(40))...' is longer than 256 bytes")
+        }
+        var seen = Set<String>()
+        if let twice = names.first(where: { !seen.insert($0).inserted }) { throw ToolError("\(flag): '\(twice)' names two classes") }
+        return names
+    }
 
     struct Sets {
         var train: LoadedDataset
@@ -41,6 +114,8 @@ struct TrainDataOptions: ParsableArguments {
             test = try? IDXDataset.standardFiles(in: dir, split: "test")
         }
         if let testImages, let testLabels { test = DataFiles(images: testImages, labels: testLabels) }
+        try refusePNG(train.images, flag: trainImages != nil ? "--train-images" : "--data")
+        if let test { try refusePNG(test.images, flag: testImages != nil ? "--test-images" : "--data") }
         return (train, test)
     }
 
@@ -148,7 +223,7 @@ extension LearningRateSchedule {
 struct TrainOutputOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Model file to write (atomically); - for stdout.") var output: String = "model.nnm"
     @Option(help: "Write one JSON object per epoch to this file.") var metrics: String?
-    @Option(help: "Draw loss and accuracy curves per epoch into this SVG file.") var plot: String?
+    @Option(help: "Draw loss and accuracy curves per epoch into this .svg or .png file.") var plot: String?
     @Option(help: "Where checkpoints go (default: the output path + .ckpt).") var checkpoint: String?
     @Option(help: OptionRules.checkpointEvery.help("Write a checkpoint every N epochs (and always on SIGINT/SIGTERM).")) var checkpointEvery: Int?
     @Option(help: "Continue the run saved in this checkpoint, with its settings, data and outputs (beside it: --threads, other outputs, the same data elsewhere, more --epochs).") var resume: String?

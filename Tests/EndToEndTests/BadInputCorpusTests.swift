@@ -420,9 +420,10 @@ private func expand(_ command: String, _ dir: String) -> String {
     "cd '\(dir)' && " + command.replacingOccurrences(of: "$IN", with: "'\(corpus)'").replacingOccurrences(of: "$T", with: "'\(dir)'")
 }
 
-/// nn-train's progress on stderr: the summary line before training and one line per epoch.
+/// nn-train's progress on stderr: the summary lines before training (the run, the PNG recipe) and one
+/// line per epoch.
 private func isProgress(_ line: String) -> Bool {
-    line.hasPrefix("epoch ")
+    line.hasPrefix("epoch ") || line.hasPrefix("nn-train: nn-predict will read PNGs with the ")
         || (line.hasPrefix("nn-train: ") && line.range(of: "[0-9] training samples", options: .regularExpression) != nil)
 }
 

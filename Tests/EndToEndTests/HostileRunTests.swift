@@ -75,7 +75,7 @@ private func listing(_ dir: String) -> [String: Data] {
                 return
             }
             let errors = r.stderr.split(separator: "\n").filter {
-                !$0.hasPrefix("Usage: ") && !$0.hasPrefix("epoch ") && !$0.contains(" training samples,")
+                !$0.hasPrefix("Usage: ") && !$0.hasPrefix("epoch ") && !$0.contains(" training samples,") && !$0.contains(" will read PNGs with the ")
             }
             #expect(r.status == 1 || r.status == 2, "\(command): exit \(r.status)\n\(r.stderr.prefix(300))")
             #expect(errors.count == 1, "\(command): \(errors)")
@@ -91,12 +91,12 @@ private func listing(_ dir: String) -> [String: Data] {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let train = Self.train.replacingOccurrences(of: "$IN", with: "'\(corpus)'")
         try FileManager.default.createSymbolicLink(atPath: dir + "/null", withDestinationPath: "/dev/null")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/model", withDestinationPath: "real.nnm")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/model.svg", withDestinationPath: "real.nnm")
         FileManager.default.createFile(atPath: dir + "/real.nnm", contents: Data("old".utf8))
-        let r = try Tools.sh("cd '\(dir)' && \(train) -o null --metrics /dev/null --plot model")
+        let r = try Tools.sh("cd '\(dir)' && \(train) -o null --metrics /dev/null --plot model.svg")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/null") == "/dev/null")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/model") == "real.nnm")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/model.svg") == "real.nnm")
         #expect(String(decoding: FileManager.default.contents(atPath: dir + "/real.nnm")!, as: UTF8.self).hasPrefix("<?xml"))
         var st = stat()
         #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
@@ -105,7 +105,7 @@ private func listing(_ dir: String) -> [String: Data] {
         let s = try Tools.sh("cd '\(dir)' && \(train) -o out")
         #expect(s.status == 0, "\(s.stderr)")
         #expect(s.stdout.starts(with: [0x89, 0x4E, 0x4E, 0x4D]), "the model arrives on stdout")
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == ["null", "model", "real.nnm", "out"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == ["null", "model.svg", "real.nnm", "out"])
     }
 
     /// What a SIGKILL mid-write leaves (a temporary file whose writer is gone) is removed by the next write

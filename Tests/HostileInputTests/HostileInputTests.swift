@@ -216,7 +216,13 @@ func checkOption(_ option: NumericOption, _ value: String) {
                 let m = try ModelFileReader.decode(bytes, path: "p.nnm")
                 let net = m.network(Float.self)
                 _ = net.predict(Matrix(rows: 1, cols: m.architecture.inputSize ?? 0))
-                if let recipe = m.imageRecipe { _ = DigitNormalizer(parameters: recipe.parameters) }
+                if let recipe = m.imageRecipe {
+                    _ = DigitNormalizer(parameters: recipe.parameters)
+                    // any stored sizes give a usable resize recipe (clamped to 1-4096)
+                    if case .resize(let r)? = PictureRecipe(name: "resize-v1", parameters: recipe.parameters, inputSize: (28, 28)) {
+                        #expect((1...4096).contains(r.width) && (1...4096).contains(r.height))
+                    }
+                }
             } catch let e as FormatError {
                 #expect(e.path == "p.nnm" && !e.message.contains("\n"), "\(e)")
             } catch {

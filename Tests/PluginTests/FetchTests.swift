@@ -181,6 +181,8 @@ struct MirrorTests {
         #expect(line.contains(closed + Known.images + ": curl: (7)"))
         #expect(line.contains(server.url("corrupt") + Known.images + ": checksum mismatch"))
         #expect(listing(dir + "/data/mnist").isEmpty)
+        // the directories the failed run created are gone: no empty data/mnist/ is left to look like data
+        #expect(!FileManager.default.fileExists(atPath: dir + "/data"), "\(listing(dir))")
     }
 }
 
