@@ -46,7 +46,7 @@ import Testing
         let run = ckpt["checkpoint_run"] as? [String: Any]
         #expect(run?["data"] as? String == "files" && run?["output"] as? String == "\(dir)/t.nnm" && run?["checkpoint"] as? String == "\(dir)/t.nnm.ckpt")
         #expect((run?["files"] as? [[String: Any]])?.map { $0["bytes"] as! Int } == [176, 48])
-        #expect((ckpt["sections"] as? [[String: Any]])?.map { $0["type"] as! String } == ["HEAD", "INPT", "WGHT", "meta", "conf", "prog", "opts", "best", "hist", "IEND"])
+        #expect((ckpt["sections"] as? [[String: Any]])?.map { $0["type"] as! String } == ["HEAD", "INPT", "WGHT", "norm", "meta", "conf", "prog", "opts", "best", "hist", "IEND"])
         let old = try json("nn-model info '\(corpus)/ckpt-old-format.ckpt' --format json")
         #expect((old["checkpoint"] as? String)?.contains("cannot be resumed") == true, "\(old)")
     }

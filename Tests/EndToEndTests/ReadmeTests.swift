@@ -38,7 +38,8 @@ import NNImage
         for e in edits { s = s.replacingOccurrences(of: e.from, with: e.to) }
         let interrupted = s.contains("Ctrl-C")
         if let r = s.range(of: #"--epochs [0-9]+"#, options: .regularExpression) {
-            s.replaceSubrange(r, with: "--epochs 1")
+            // beside --resume, --epochs may only add to the interrupted run's (two, below)
+            s.replaceSubrange(r, with: s.contains("--resume") ? "--epochs 3" : "--epochs 1")
         } else if !s.contains("--resume") {
             s = s.replacingOccurrences(of: #"(^|[|&;] *)nn-train( |$)"#, with: "$1nn-train --epochs 1$2", options: .regularExpression)
         }
@@ -151,6 +152,7 @@ import NNImage
         #expect(Self.edited("swift build -c release && .build/release/nn-train   # builds") == "nn-train --epochs 1   # builds")
         #expect(Self.edited("nn-train -o - | nn-eval -m -") == "nn-train --epochs 1 -o - | nn-eval -m -")
         #expect(Self.edited("nn-train --data x --epochs 25 --plot f.svg") == "nn-train --data x --epochs 1 --plot f.svg")
+        #expect(Self.edited("nn-train --resume m.nnm.ckpt --epochs 30") == "nn-train --resume m.nnm.ckpt --epochs 3")
         #expect(Self.edited("nn-train --data data/mnist -o m.nnm # Ctrl-C during epoch 7:")
                 == "nn-train --epochs 2 --checkpoint-every 1 --data data/mnist -o m.nnm # Ctrl-C during epoch 7:")
         #expect(Self.edited("nn-train --data data/mnist --resume m.nnm.ckpt -o m.nnm") == "nn-train --data data/mnist --resume m.nnm.ckpt -o m.nnm")
