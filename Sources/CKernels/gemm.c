@@ -51,6 +51,7 @@ static int use_fast(void) {
     if (fast < 0) __atomic_store_n(&cpu_fast, fast = nn_cpu_has_avx2_fma(), __ATOMIC_RELAXED);
     return fast && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
 }
+int nn_kernels_use_fast(void) { return use_fast(); }
 
 // ---- per-thread scratch for the packed panels -------------------------------------------------------
 // Calls arrive from several threads at once, so each thread keeps its own two buffers (A block, B block),

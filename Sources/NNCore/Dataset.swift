@@ -51,11 +51,12 @@ public struct InputScaling: Equatable, Sendable {
     public func batch<T: NNFloat>(_ data: Dataset, _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Matrix<T> {
         let d = data.featureCount, rows = indices.count
         let s = T(scale), o = T(offset)
+        for i in indices { precondition(i >= 0 && i < data.count, "sample \(i) of \(data.count)") }
+        // x[r, j] = T(byte) * scale + offset (CKernels: vectorised, the same rounding as that expression)
         let storage = [T](unsafeUninitializedCapacity: rows * d) { x, count in
             data.features.withUnsafeBufferPointer { f in
-                for (r, i) in indices.enumerated() {
-                    let src = f.baseAddress! + i * d, dst = x.baseAddress! + r * d
-                    for j in 0..<d { dst[j] = T(src[j]) * s + o }
+                indices.withUnsafeBufferPointer { idx in
+                    if rows > 0 { T.gatherBytes(f.baseAddress!, cols: d, rows: idx.baseAddress!, count: rows, scale: s, offset: o, into: x.baseAddress!) }
                 }
             }
             count = rows * d

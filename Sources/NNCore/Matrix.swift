@@ -89,6 +89,21 @@ public enum Parallelism {
     }
 }
 
+extension Parallelism {
+    /// Runs `body(range)` over 0..<n cut into one contiguous range per thread (cuts on multiples of 16),
+    /// none shorter than `grain` (one range when n < 2 * grain). Only for work whose result does not
+    /// depend on the cut: element-wise loops.
+    public static func forRanges(_ n: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let pieces = max(1, min(threadCount, n / max(grain, 1)))
+        if pieces == 1 {
+            body(0..<n)
+            return
+        }
+        func cut(_ i: Int) -> Int { i == pieces ? n : n * i / pieces / 16 * 16 }
+        run(pieces) { i in body(cut(i)..<cut(i + 1)) }
+    }
+}
+
 /// C = alpha * op(A) * op(B) + beta * C.
 /// Shapes: op(A) is [M,K], op(B) is [K,N], C is [M,N]. Most of the running time is spent here.
 /// Large products are split into row blocks of C, one per thread; each element of C is reduced in the

@@ -118,21 +118,26 @@ public final class Network<Scalar: NNFloat> {
 
     private func decayTerm() -> Scalar {
         if weightDecay == 0 { return 0 }
-        var s: Scalar = 0
-        for p in parameters where p.decays { for v in p.value.storage { s += v * v } }
-        return weightDecay / 2 * s
+        var s = 0.0
+        for p in parameters where p.decays {
+            s += p.value.storage.withUnsafeBufferPointer { Scalar.sumOfSquares($0.baseAddress!, $0.count) }
+        }
+        return weightDecay / 2 * Scalar(s)
     }
 
-    /// Forward and backward: fills every parameter's `grad` and returns the loss and the scores.
+    /// Forward and backward: fills every parameter's `grad` and returns the loss and the scores. With
+    /// `decayInGradients` false the gradients leave out the weight-decay term (the loss keeps it): the
+    /// trainer's optimizer adds it inside its update instead (`Optimizer.update(_:weightDecay:)`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     @discardableResult
-    public func gradient(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, mode: Mode = .training) -> (loss: Scalar, scores: Matrix<Scalar>) {
+    public func gradient(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, mode: Mode = .training,
+                         decayInGradients: Bool = true) -> (loss: Scalar, scores: Matrix<Scalar>) {
         let s = scores(x, mode: mode)
         let loss = output.forward(s, targets: t) + decayTerm()
         var d = output.backward()
         for layer in layers.reversed() { d = layer.backward(d) }
-        if weightDecay != 0 {
+        if weightDecay != 0 && decayInGradients {
             for p in parameters where p.decays {
                 for i in 0..<p.grad.count { p.grad.storage[i] += weightDecay * p.value.storage[i] }
             }

@@ -26,6 +26,9 @@ void nn_dgemm(int transA, int transB, long M, long N, long K, double alpha, cons
 /// 1 when the CPU has AVX2 and FMA (the fast path), else 0.
 int nn_cpu_has_avx2_fma(void);
 
+/// 1 when the AVX2 code paths run: the CPU has them and the portable path is not forced.
+int nn_kernels_use_fast(void);
+
 /// Forces the portable path (for tests and benchmarks): 1 = portable only, 0 = auto.
 void nn_kernels_force_portable(int on);
 
