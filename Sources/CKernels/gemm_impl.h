@@ -378,3 +378,51 @@ static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, R
     else
         FN(gemm_blocked)(fast, transA, transB, 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+// ---- split across threads ---------------------------------------------------------------------------------
+// Every thread packs (copies) all of the operand its block of C does not split: a split by rows has each
+// thread pack all of op(B) [K,N], a split by columns all of op(A) [M,K]. So a C wider than tall (a batch
+// of 50-100 rows times a wide layer) is split by columns, anything else by rows. Block boundaries fall on
+// multiples of the micro-kernel's tile (16 float / 8 double columns, 6 rows), so only the last block has
+// a partial tile. Any split gives the same bits (the contract at the top of gemm.c).
+
+typedef struct {
+    int fast, transA, transB, by_columns;
+    long M, N, K, blocks, tile;
+    REAL alpha, beta;
+    const REAL *A, *B;
+    REAL *C;
+    long lda, ldb, ldc;
+} FN(split);
+
+static long FN(split_boundary)(const FN(split) *s, long b) {
+    const long extent = s->by_columns ? s->N : s->M;
+    if (b == s->blocks) return extent;
+    return min_l(extent, (extent * b / s->blocks + s->tile / 2) / s->tile * s->tile);
+}
+
+static void FN(split_task)(void *context, long b) {
+    const FN(split) *s = context;
+    const long i0 = FN(split_boundary)(s, b), i1 = FN(split_boundary)(s, b + 1);
+    if (i1 <= i0) return;
+    if (s->by_columns)  // columns i0..<i1 of op(B) (rows of B when it is transposed) and of C
+        FN(gemm)(s->fast, s->transA, s->transB, s->M, i1 - i0, s->K, s->alpha, s->A, s->lda,
+                 s->B + (s->transB ? i0 * s->ldb : i0), s->ldb, s->beta, s->C + i0, s->ldc);
+    else                // rows i0..<i1 of op(A) (columns of A when it is transposed) and of C
+        FN(gemm)(s->fast, s->transA, s->transB, i1 - i0, s->N, s->K, s->alpha, s->A + (s->transA ? i0 : i0 * s->lda),
+                 s->lda, s->B, s->ldb, s->beta, s->C + i0 * s->ldc, s->ldc);
+}
+
+static void FN(gemm_threads)(long threads, int fast, int transA, int transB, long M, long N, long K, REAL alpha,
+                             const REAL *A, long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
+    const int by_columns = N > M;
+    const long extent = by_columns ? N : M, flops = M * N * (K > 1 ? K : 1);
+    // Below ~200k multiply-adds (a few microseconds) handing half to another thread costs more than it saves.
+    if (threads < 2 || flops < 200000 || extent < 2) {
+        FN(gemm)(fast, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    FN(split) s = {fast, transA, transB, by_columns, M, N, K, min_l(threads, extent), by_columns ? 2 * LANES : 6,
+                   alpha, beta, A, B, C, lda, ldb, ldc};
+    nn_parallel_run(s.blocks, threads, FN(split_task), &s);
+}

@@ -106,8 +106,9 @@ extension Parallelism {
 
 /// C = alpha * op(A) * op(B) + beta * C.
 /// Shapes: op(A) is [M,K], op(B) is [K,N], C is [M,N]. Most of the running time is spent here.
-/// Large products are split into row blocks of C, one per thread; each element of C is reduced in the
-/// same order whatever the split, so the result is bit-identical for any thread count.
+/// Large products are split into blocks of C across `Parallelism.threadCount` threads (nn_sgemm_threads);
+/// each element of C is reduced in the same order whatever the split, so the result is bit-identical for
+/// any thread count.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 public func gemm<T: NNFloat>(
@@ -120,29 +121,13 @@ public func gemm<T: NNFloat>(
     precondition((transposeB ? b.cols : b.rows) == k, "gemm: inner dimensions \(k) and \(transposeB ? b.cols : b.rows) differ")
     precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)x\(c.cols), expected \(m)x\(n)")
     if m == 0 || n == 0 { return }
-    let lda = a.cols, ldb = b.cols, ldc = c.cols
-    let flops = m * n * max(k, 1)
-    let blocks = (Parallelism.threadCount > 1 && flops >= 200_000 && m >= 2) ? min(Parallelism.threadCount, m) : 1
+    let threads = Parallelism.threadCount
     a.storage.withUnsafeBufferPointer { pa in
         b.storage.withUnsafeBufferPointer { pb in
             c.storage.withUnsafeMutableBufferPointer { pc in
-                let pa = pa.baseAddress!, pb = pb.baseAddress!, pc = pc.baseAddress!
-                if blocks == 1 {
-                    T.gemmKernel(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                 a: pa, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc, ldc: ldc)
-                    return
-                }
-                // Block boundaries on multiples of 6, the micro-kernel's tile height, so that only the last
-                // block has a partial tile (100 rows: 48 + 52, not 50 + 50 with two partial tiles).
-                func boundary(_ b: Int) -> Int { b == blocks ? m : min(m, (m * b / blocks + 3) / 6 * 6) }
-                Parallelism.run(blocks) { blk in
-                    let r0 = boundary(blk), r1 = boundary(blk + 1)
-                    if r1 == r0 { return }
-                    // Row block of op(A): rows r0..<r1 (or columns when A is transposed).
-                    let aOff = transposeA ? r0 : r0 * lda
-                    T.gemmKernel(transA: transposeA, transB: transposeB, m: r1 - r0, n: n, k: k, alpha: alpha,
-                                 a: pa + aOff, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc + r0 * ldc, ldc: ldc)
-                }
+                T.gemmKernel(threads: threads, transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                             a: pa.baseAddress!, lda: a.cols, b: pb.baseAddress!, ldb: b.cols, beta: beta,
+                             c: pc.baseAddress!, ldc: c.cols)
             }
         }
     }

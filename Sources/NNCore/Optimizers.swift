@@ -77,9 +77,9 @@ struct Slot<Scalar: NNFloat> {
     }
 }
 
-/// Runs `body(n, w, g, decay)` over every parameter's values and gradient, the large ones split across
-/// the threads (the kernels are element-wise: any split gives the same bits). `extra(i)` gives the
-/// optimizer's slot pointers of parameter i.
+/// Runs `body(index, range, w, g, decay)` over every parameter's values w and gradient g (base pointers;
+/// the kernel works on `range`), the large ones split across the threads: the kernels are element-wise,
+/// so any split gives the same bits. `decay` is the weight decay for this parameter (0 if it does not decay).
 private func eachParameter<T: NNFloat>(
     _ parameters: [Parameter<T>], weightDecay: T,
     _ body: (_ index: Int, _ range: Range<Int>, _ w: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ decay: T) -> Void
@@ -89,8 +89,8 @@ private func eachParameter<T: NNFloat>(
         p.value.storage.withUnsafeMutableBufferPointer { w in
             p.grad.storage.withUnsafeBufferPointer { g in
                 precondition(w.count == g.count, "\(p.name): gradient and value differ in size")
-                let w = w.baseAddress!, g = g.baseAddress!
-                Parallelism.forRanges(p.value.count, grain: elementwiseGrain) { r in body(index, r, w, g, decay) }
+                guard let wp = w.baseAddress, let gp = g.baseAddress else { return }
+                Parallelism.forRanges(w.count, grain: elementwiseGrain) { r in body(index, r, wp, gp, decay) }
             }
         }
     }

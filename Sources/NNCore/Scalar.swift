@@ -17,9 +17,10 @@ where RawSignificand: FixedWidthInteger {
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func sqrt(_ x: Self) -> Self
-    /// C[M,N] = alpha * op(A) * op(B) + beta * C on raw row-major storage (see nn_kernels.h).
+    /// C[M,N] = alpha * op(A) * op(B) + beta * C on raw row-major storage, split across up to `threads`
+    /// threads when large (nn_sgemm_threads in nn_kernels.h).
     static func gemmKernel(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// y = max(y, 0) over n values. (Concrete per type: generic loops called through a layer
@@ -83,11 +84,11 @@ extension Float: NNFloat {
     @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inlinable public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
     public static func gemmKernel(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        nn_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        nn_sgemm_threads(threads, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 }
 
@@ -126,10 +127,10 @@ extension Double: NNFloat {
     @inlinable public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     @inlinable public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
     public static func gemmKernel(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        nn_dgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        nn_dgemm_threads(threads, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 }
