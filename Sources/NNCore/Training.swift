@@ -172,7 +172,7 @@ public final class Trainer<Scalar: NNFloat> {
                     x = scaling.batch(train, idx, as: Scalar.self)
                 }
                 let t = encoding.targets(train.labels, idx, as: Scalar.self)
-                let (loss, scores) = network.gradient(x, t, decayInGradients: false)
+                let (loss, _) = network.gradient(x, t, decayInGradients: false)
                 if !loss.isFinite {
                     return .diverged(epoch: progress.epoch, batch: progress.position / config.batchSize + 1, loss: Double(loss))
                 }
@@ -181,7 +181,7 @@ public final class Trainer<Scalar: NNFloat> {
                 optimizer.update(parameters, weightDecay: network.weightDecay)
                 progress.lossSum += Double(loss) * Double(idx.count)
                 if !encoding.isRegression {
-                    let predicted = encoding.predictedClasses(network.output.predict(scores))
+                    let predicted = encoding.predictedClasses(network.output.lastPredictions)
                     for (r, i) in idx.enumerated() where predicted[r] == encoding.classOf(train.labels[i]) { progress.correct += 1 }
                 }
                 progress.seen += idx.count

@@ -99,6 +99,12 @@ int main(int argc, char **argv) {
         {"dX=dY W^T 512->512", 100, 512, 512, 0, 1, 0},
         {"dX=dY W^T 10->512", 100, 10, 512, 0, 1, 0},
         {"inference M=1", 1, 784, 100, 0, 0, 0},
+        // nn-train's defaults (784-300-10, batch 50) and the README's Fashion recipe (784-512-256-10, batch 100)
+        {"default fwd 784-300 b50", 50, 784, 300, 0, 0, 0},
+        {"default dW 784x300 b50", 784, 50, 300, 1, 0, 0},
+        {"fashion fwd 512-256", 100, 512, 256, 0, 0, 0},
+        {"fashion dW 784x512", 784, 100, 512, 1, 0, 0},
+        {"fashion dX 256->512", 100, 256, 512, 0, 1, 0},
         {"large", 256, 784, 512, 0, 0, 0},
         {"cube", 1024, 1024, 1024, 0, 0, 0},
         {"gradcheck f64", 3, 784, 50, 0, 0, 1},
