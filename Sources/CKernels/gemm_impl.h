@@ -24,12 +24,22 @@ static inline void FN(pack_rows)(const int R, const REAL *src, long lda, long k_
         for (int r = 0; r < R; r++) dst[k * R + r] = src[r * lda + k];
 }
 
-// op(A)[i0:i0+mc, k0:k0+kc] -> panels of mr rows laid out [k][r] (the values one k step broadcasts are
-// adjacent). Panel p starts at dst + p*mr*kc; the last one holds mc % mr rows (no padding).
+// Height of the panel of A that starts at row i of a block of mc rows. With mr = 6 and mc not a multiple
+// of 6, the rows are shared out evenly over ceil(mc/6) panels of 6 and 5 rows (50 = 5x6 + 4x5), rather
+// than whole panels and a last one of 1-5 rows: a 2-row tile runs its FMAs at a third of the rate
+// (kernel_2x2 was 6% of a (50,784,300) product). Panel heights change no result (gemm.c's contract).
+static inline int FN(panel_rows)(long mc, int mr, long i) {
+    if (mr != 6 || mc % mr == 0) return (int)min_l(mr, mc - i);
+    const long np = (mc + mr - 1) / mr, q = mc / np, tall = mc % np;  // tall panels of q+1 rows, then q
+    return (int)(i < tall * (q + 1) ? q + 1 : q);
+}
+
+// op(A)[i0:i0+mc, k0:k0+kc] -> panels of FN(panel_rows) rows laid out [k][r] (the values one k step
+// broadcasts are adjacent). A panel of R rows starting at row i is at dst + i*kc (no padding).
 static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, long k0, long kc, int mr,
                        REAL *dst) {
-    for (long i = 0; i < mc; i += mr) {
-        const int R = (int)min_l(mr, mc - i);
+    for (long i = 0, R; i < mc; i += R) {
+        R = FN(panel_rows)(mc, mr, i);
         if (!transA) {  // A is [M,K]: each row of the panel is contiguous over k
             const REAL *src = A + (i0 + i) * lda + k0;
             const long done = R == 6 ? FN(pack6)(src, lda, kc, dst) : 0;
@@ -57,6 +67,22 @@ static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, lo
 // the last one is w = nc % nrw columns rounded up to whole vectors, padded with zeros (w columns per k).
 static void FN(pack_b)(int transB, const REAL *B, long ldb, long k0, long kc, long j0, long nc, int nrw,
                        REAL *dst) {
+    if (!transB && nrw == 2 * LANES && nc >= nrw) {
+        // The usual case (the 6x2 tile, B not transposed): row by row of B, each row's whole panels at
+        // once. Panel by panel instead read 64 bytes from each of kc rows a row stride apart: with
+        // strides like 2 KB that defeated the prefetchers and thrashed a few cache sets (the copy ran at
+        // 5 GB/s, 11% of a (256,784,512) product).
+        const long full = nc / nrw * nrw;
+        for (long k = 0; k < kc; k++) {
+            const REAL *src = B + (k0 + k) * ldb + j0;
+            REAL *d = dst + k * nrw;
+            for (long j = 0; j < full; j += nrw) __builtin_memcpy(d + j * kc, src + j, sizeof(REAL) * 2 * LANES);
+        }
+        if (full == nc) return;
+        dst += full * kc;
+        j0 += full;
+        nc -= full;
+    }
     for (long j = 0; j < nc; j += nrw) {
         const int nr = (int)min_l(nrw, nc - j), w = (int)round_up(nr, LANES);
         if (!transB) {  // B is [K,N]: a row of the panel is a contiguous copy
@@ -292,8 +318,9 @@ static void FN(macro_block)(int fast, int transA, int transC, long i_begin, long
             const int nr = (int)min_l(nrw, nc - j), V = (nr + LANES - 1) / LANES;
             const REAL *bpj = bp + j * kc;
             const long ldbp = V * LANES;
-            for (long i = 0; i < mc; i += mr) {
-                const int R = (int)min_l(mr, mc - i);
+            for (long i = 0, step; i < mc; i += step) {
+                const int R = FN(panel_rows)(mc, mr, i);
+                step = R;
                 const REAL *ap = abuf + i * kc;
 #if defined(__x86_64__)
                 if (transC) {  // raw acc into a tile (1*acc is exact), then the transposed store
