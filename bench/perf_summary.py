@@ -66,7 +66,8 @@ RULES = [
     (LEFT_OUT[0], r"IDXReader|IDXDataset|^inflate|crc32|adler32|^zcalloc|updatewindow"),
     (LEFT_OUT[1], r"^evaluate<|^evaluate\("),
     (LEFT_OUT[2], r"ModelFileWriter|CheckpointCodec|writeFile"),
-    (GEMM, r"^(kernel_\w+|gemm_\w+|nn_[sd]gemm|store_transposed\w*|pack\w*_[fd]|pack_\w+)$|^gemm<|^matmul<"),
+    (GEMM, r"^(kernel_\w+|gemm_\w+|nn_[sd]gemm\w*|store_transposed\w*|pack\w*_[fd]|pack_\w+|macro_block_\w+|"
+           r"(compute|rows|split|pack)_task_\w+|split_task\w*)$|^gemm<|^matmul<"),
     ("optimizer update (weight decay fused)", r"^nn_(sgd|momentum|adagrad|adam)_[fd]|\.update\(_:weightDecay:\)|\.update\(_:\)|Optimizer|Slot"),
     # Network.gradient's own time is its weight-decay loops (before this work: the gradient loop too)
     ("weight decay: loss term (sum of squares) and gradient loop", r"nn_sum_squares|decayTerm|^Network\.gradient"),
@@ -93,7 +94,7 @@ def stage(frames):
     for i, (sym, dso) in enumerate(frames):
         n = d(sym)
         # the caller's half of a split product waits here for the worker's half
-        if n == "nn_parallel_run" and i + 1 < len(frames) and re.match(r"Affine\.|gemm<|matmul<", d(frames[i + 1][0])):
+        if n == "nn_parallel_run" and i + 1 < len(frames) and re.match(r"Affine\.|gemm<|matmul<|nn_[sd]gemm", d(frames[i + 1][0])):
             return GEMM
         for name, pat in RULES[len(LEFT_OUT):]:
             if re.search(pat, n):
