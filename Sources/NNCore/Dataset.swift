@@ -56,7 +56,14 @@ public struct InputScaling: Equatable, Sendable {
         let storage = [T](unsafeUninitializedCapacity: rows * d) { x, count in
             data.features.withUnsafeBufferPointer { f in
                 indices.withUnsafeBufferPointer { idx in
-                    if rows > 0 { T.gatherBytes(f.baseAddress!, cols: d, rows: idx.baseAddress!, count: rows, scale: s, offset: o, into: x.baseAddress!) }
+                    guard rows > 0 else { return }
+                    // rows split over the threads: each row is converted alone, and the cache misses of
+                    // scattered rows overlap twice as much
+                    let (src, rowIndex, dst) = (f.baseAddress!, idx.baseAddress!, x.baseAddress!)
+                    Parallelism.forRanges(rows, grain: 16, align: 1) { r in
+                        T.gatherBytes(src, cols: d, rows: rowIndex + r.lowerBound, count: r.count, scale: s, offset: o,
+                                      into: dst + r.lowerBound * d)
+                    }
                 }
             }
             count = rows * d

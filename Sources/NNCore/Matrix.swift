@@ -93,15 +93,32 @@ extension Parallelism {
     /// Runs `body(range)` over 0..<n cut into one contiguous range per thread (cuts on multiples of 16),
     /// none shorter than `grain` (one range when n < 2 * grain). Only for work whose result does not
     /// depend on the cut: element-wise loops.
-    public static func forRanges(_ n: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+    /// `align`: cuts fall on its multiples (16 values: whole vectors; 1 for rows of a batch).
+    public static func forRanges(_ n: Int, grain: Int, align: Int = 16, _ body: (Range<Int>) -> Void) {
         let pieces = max(1, min(threadCount, n / max(grain, 1)))
         if pieces == 1 {
             body(0..<n)
             return
         }
-        func cut(_ i: Int) -> Int { i == pieces ? n : n * i / pieces / 16 * 16 }
+        func cut(_ i: Int) -> Int { i == pieces ? n : n * i / pieces / align * align }
         run(pieces) { i in body(cut(i)..<cut(i + 1)) }
     }
+}
+
+/// Sum of x[i]^2 in Double, in an order that depends on the count only: fixed chunks of 65,536 values,
+/// each summed by the kernel (`NNFloat.sumOfSquares`), the chunk sums added in order. The chunks are
+/// shared out over the threads (the weight-decay term of every training step's loss).
+public func sumOfSquares<T: NNFloat>(_ x: UnsafeBufferPointer<T>) -> Double {
+    let chunk = 65_536, chunks = (x.count + chunk - 1) / chunk
+    guard let base = x.baseAddress, chunks > 1 else { return x.baseAddress.map { T.sumOfSquares($0, x.count) } ?? 0 }
+    var sums = [Double](repeating: 0, count: chunks)
+    sums.withUnsafeMutableBufferPointer { sums in
+        let out = sums.baseAddress!
+        Parallelism.forRanges(chunks, grain: 1, align: 1) { r in
+            for c in r { out[c] = T.sumOfSquares(base + c * chunk, min(chunk, x.count - c * chunk)) }
+        }
+    }
+    return sums.reduce(0, +)
 }
 
 /// C = alpha * op(A) * op(B) + beta * C.

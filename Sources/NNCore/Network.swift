@@ -120,7 +120,7 @@ public final class Network<Scalar: NNFloat> {
         if weightDecay == 0 { return 0 }
         var s = 0.0
         for p in parameters where p.decays {
-            s += p.value.storage.withUnsafeBufferPointer { Scalar.sumOfSquares($0.baseAddress!, $0.count) }
+            s += p.value.storage.withUnsafeBufferPointer { sumOfSquares($0) }
         }
         return weightDecay / 2 * Scalar(s)
     }
