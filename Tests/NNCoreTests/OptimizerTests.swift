@@ -147,3 +147,39 @@ struct OptimizerKernelTests {
         #expect(opt.state(for: [a, b]) == resumed.state(for: [copyA, copyB]))
     }
 }
+
+/// The other element-wise kernels: the same bits on 1 and 2 threads and on the portable path.
+struct ElementwiseKernelTests {
+    @Test func sumOfSquaresDependsOnTheCountOnly() {
+        var rng = SeededGenerator(seed: 11)
+        for n in [0, 1, 17, 65_536, 200_003] {
+            let x = (0..<n).map { _ in Float(rng.nextNormal()) }
+            var results: [Double] = []
+            for (portable, threads) in [(0, 1), (0, 2), (1, 2)] {
+                nn_kernels_force_portable(Int32(portable))
+                Parallelism.threadCount = threads
+                results.append(x.withUnsafeBufferPointer { sumOfSquares($0) })
+                nn_kernels_force_portable(0)
+                Parallelism.threadCount = 1
+            }
+            #expect(results.allSatisfy { $0.bitPattern == results[0].bitPattern }, "n=\(n): \(results)")
+            let plain = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(results[0] - plain) <= 1e-12 * max(plain, 1), "n=\(n)")
+        }
+    }
+
+    @Test func batchConversionSplitOverThreads() {
+        var rng = SeededGenerator(seed: 12)
+        let data = Dataset(features: (0..<(300 * 784)).map { _ in UInt8(rng.next() % 256) }, featureCount: 784,
+                           labels: [Double](repeating: 0, count: 300))
+        let rows = [299, 0, 5, 17, 150, 3, 3] + Array(40..<140)
+        let scaling = InputScaling(scale: 1.0 / 255.0, offset: -0.5)
+        Parallelism.threadCount = 2
+        let two: Matrix<Float> = scaling.batch(data, rows[...])
+        Parallelism.threadCount = 1
+        let one: Matrix<Float> = scaling.batch(data, rows[...])
+        #expect(one == two)
+        let s = Float(1.0 / 255.0), o = Float(-0.5)
+        #expect((0..<one.count).allSatisfy { one.storage[$0] == Float(data.features[rows[$0 / 784] * 784 + $0 % 784]) * s + o })
+    }
+}
