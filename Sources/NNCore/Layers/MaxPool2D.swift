@@ -38,58 +38,102 @@ public final class MaxPool2D<Scalar: NNFloat>: Layer {
     /// equal values wins, and a step that breaks the tie the other way changes the winner).
     public var kinkState: [Int32] { winners }
 
-    // forward: x [B, C*H*W] -> y [B, C*OH*OW]; padding never wins.
+    // forward: x [B, C*H*W] -> y [B, C*OH*OW]; padding never wins. Samples are shared out over the threads.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        let g = window, b = x.rows, oh = g.outHeight, ow = g.outWidth, perSample = g.channels * oh * ow
-        inputSize = x.cols
-        var y = Matrix<Scalar>(rows: b, cols: perSample)
-        winners = [Int32](repeating: 0, count: b * perSample)
-        x.storage.withUnsafeBufferPointer { xs in
-            y.storage.withUnsafeMutableBufferPointer { ys in
-                winners.withUnsafeMutableBufferPointer { ws in
-                    for s in 0..<b {
-                        let xin = xs.baseAddress! + s * x.cols
-                        for c in 0..<g.channels {
-                            for oy in 0..<oh {
-                                for ox in 0..<ow {
-                                    var best = -Scalar.infinity, at = -1
-                                    for ky in 0..<g.kernelHeight {
-                                        let iy = oy * g.strideY - g.padY + ky
-                                        if iy < 0 || iy >= g.height { continue }
-                                        for kx in 0..<g.kernelWidth {
-                                            guard let ix = g.inputColumn(ox, kx) else { continue }
-                                            let i = (c * g.height + iy) * g.width + ix
-                                            if at < 0 || xin[i] > best { best = xin[i]; at = i }
-                                        }
-                                    }
-                                    let o = s * perSample + (c * oh + oy) * ow + ox
-                                    ys[o] = best
-                                    ws[o] = Int32(at)
-                                }
-                            }
+        let g = window, b = x.rows, perSample = g.channels * g.positions, inSize = x.cols
+        precondition(inSize == g.channels * g.height * g.width, "max-pool input has \(inSize) values per sample")
+        inputSize = inSize
+        let tasks = min(b, 4 * Parallelism.threadCount)
+        var y = [Scalar]()
+        winners = [Int32](unsafeUninitializedCapacity: b * perSample) { ws, n in
+            y = [Scalar](unsafeUninitializedCapacity: b * perSample) { ys, m in
+                x.storage.withUnsafeBufferPointer { xs in
+                    let xs = xs.baseAddress!, ys = ys.baseAddress!, ws = ws.baseAddress!
+                    Parallelism.run(tasks) { t in
+                        for s in (b * t / tasks)..<(b * (t + 1) / tasks) {
+                            maxPool(g, xs + s * inSize, ys + s * perSample, ws + s * perSample)
+                        }
+                    }
+                }
+                m = b * perSample
+            }
+            n = b * perSample
+        }
+        return Matrix(rows: b, cols: perSample, storage: y)
+    }
+
+    // backward: dx [B, C*H*W] is 0 except at each window's winner, which gets the window's dout (the sum of
+    // them where windows overlap).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
+        let b = dout.rows, perSample = dout.cols, inSize = inputSize
+        precondition(winners.count == b * perSample, "max-pool backward: dout does not match the last forward")
+        let tasks = min(b, 4 * Parallelism.threadCount)
+        let dx = [Scalar](unsafeUninitializedCapacity: b * inSize) { dxs, n in
+            dout.storage.withUnsafeBufferPointer { d in
+                winners.withUnsafeBufferPointer { ws in
+                    let d = d.baseAddress!, ws = ws.baseAddress!, dxs = dxs.baseAddress!
+                    Parallelism.run(tasks) { t in
+                        for s in (b * t / tasks)..<(b * (t + 1) / tasks) {
+                            let out = dxs + s * inSize, from = d + s * perSample, w = ws + s * perSample
+                            out.initialize(repeating: 0, count: inSize)
+                            for o in 0..<perSample { out[Int(w[o])] += from[o] }
                         }
                     }
                 }
             }
+            n = b * inSize
         }
-        return y
+        return Matrix(rows: b, cols: inSize, storage: dx)
     }
+}
 
-    // backward: dx [B, C*H*W] is 0 except at each window's winner, which gets the window's dout.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        var dx = Matrix<Scalar>(rows: dout.rows, cols: inputSize)
-        let perSample = dout.cols
-        dout.storage.withUnsafeBufferPointer { d in
-            dx.storage.withUnsafeMutableBufferPointer { dxs in
-                for s in 0..<dout.rows {
-                    for o in 0..<perSample { dxs[s * inputSize + Int(winners[s * perSample + o])] += d[s * perSample + o] }
+/// One sample: x [C, H, W] -> y [C, OH, OW] and the index in x of each window's winner (the first of equal
+/// values, in row-major order within the window).
+@inline(__always)
+func maxPool<T: NNFloat>(_ g: Window, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ winner: UnsafeMutablePointer<Int32>) {
+    let oh = g.outHeight, ow = g.outWidth, w = g.width
+    var o = 0
+    if g.padY == 0 && g.padX == 0 && g.kernelHeight == 2 && g.kernelWidth == 2 {
+        // the usual 2x2 window: every tap inside the input, four compares
+        for c in 0..<g.channels {
+            for oy in 0..<oh {
+                let top = (c * g.height + oy * g.strideY) * w
+                for ox in 0..<ow {
+                    let i = top + ox * g.strideX
+                    var best = x[i], at = i
+                    if x[i + 1] > best { best = x[i + 1]; at = i + 1 }
+                    if x[i + w] > best { best = x[i + w]; at = i + w }
+                    if x[i + w + 1] > best { best = x[i + w + 1]; at = i + w + 1 }
+                    y[o] = best
+                    winner[o] = Int32(truncatingIfNeeded: at)
+                    o += 1
                 }
             }
         }
-        return dx
+        return
+    }
+    for c in 0..<g.channels {
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                var best = -T.infinity, at = -1
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideY - g.padY + ky
+                    if iy < 0 || iy >= g.height { continue }
+                    for kx in 0..<g.kernelWidth {
+                        let ix = ox * g.strideX - g.padX + kx
+                        if ix < 0 || ix >= w { continue }
+                        let i = (c * g.height + iy) * w + ix
+                        if at < 0 || x[i] > best { best = x[i]; at = i }
+                    }
+                }
+                y[o] = best
+                winner[o] = Int32(truncatingIfNeeded: at)
+                o += 1
+            }
+        }
     }
 }
