@@ -140,8 +140,9 @@ public final class Conv2D<Scalar: NNFloat>: Layer, SkippableInputGradient {
 
     /// The weight gradient is a sum over samples. Each group of consecutive samples sums into its own
     /// partial, the partials are added in group order: the grouping depends on the batch size only, so the
-    /// sum is the same on any number of threads. At most 64 groups bound the partials' memory.
-    private static func groupSize(_ batch: Int) -> Int { max(1, (batch + 63) / 64) }
+    /// sum is the same on any number of threads. 16 groups are enough tasks for the threads and few
+    /// partials to add (and bound their memory).
+    private static func groupSize(_ batch: Int) -> Int { max(1, (batch + 15) / 16) }
 
     // forward, per sample s: x_s [C*H*W] -> col [K, P] (im2col) -> y_s [F, P] = W [F, K] col + b, written in
     // place in y [B, F*P] (a sample's F*P outputs are one row, channel after channel).
@@ -152,7 +153,7 @@ public final class Conv2D<Scalar: NNFloat>: Layer, SkippableInputGradient {
         let inSize = g.channels * g.height * g.width, outSize = f * p
         precondition(x.cols == inSize, "conv input has \(x.cols) values per sample, not \(inSize)")
         self.x = x
-        let tasks = Conv2D.taskCount(b), perTask = k * p + g.paddedSize
+        let tasks = Conv2D.taskCount(b), perTask = k * p + g.paddedSize + 2 * runSlack
         let scratch = patches.pointer(count: max(tasks, 1) * perTask)
         let storage = [Scalar](unsafeUninitializedCapacity: b * outSize) { y, initialized in
             x.storage.withUnsafeBufferPointer { xs in
@@ -160,7 +161,7 @@ public final class Conv2D<Scalar: NNFloat>: Layer, SkippableInputGradient {
                     bias.value.storage.withUnsafeBufferPointer { bv in
                         let xs = xs.baseAddress!, ys = y.baseAddress!, w = w.baseAddress!, bv = bv.baseAddress!
                         Parallelism.run(tasks) { t in
-                            let col = scratch + t * perTask, xp = col + k * p
+                            let col = scratch + t * perTask, xp = col + k * p + runSlack
                             for s in (b * t / tasks)..<(b * (t + 1) / tasks) {
                                 pad(g, xs + s * inSize, xp)
                                 im2col(g, xp, col)
@@ -191,7 +192,7 @@ public final class Conv2D<Scalar: NNFloat>: Layer, SkippableInputGradient {
         let partSize = (k + 1) * f
         let parts = partials.pointer(count: max(groups, 1) * partSize)
         let tasks = Conv2D.taskCount(groups)
-        let perTask = (2 * k + 1) * p + 2 * g.paddedSize
+        let perTask = (2 * k + 1) * p + 2 * g.paddedSize + 2 * runSlack
         let scratch = patches.pointer(count: max(tasks, 1) * perTask)
 
         // Everything per sample, on the tasks; dx (when wanted) is written sample by sample.
@@ -201,9 +202,10 @@ public final class Conv2D<Scalar: NNFloat>: Layer, SkippableInputGradient {
                     weight.value.storage.withUnsafeBufferPointer { w in
                         let xs = xs.baseAddress!, ds = ds.baseAddress!, w = w.baseAddress!
                         Parallelism.run(tasks) { t in
+                            // col's row of ones (row k) follows its taps: im2col may write past row k-1, so
+                            // the row is filled after each im2col
                             let col = scratch + t * perTask, dcol = col + (k + 1) * p
-                            let xp = dcol + k * p, dxp = xp + g.paddedSize
-                            (col + k * p).initialize(repeating: 1, count: p)
+                            let xp = dcol + k * p + runSlack, dxp = xp + g.paddedSize + runSlack
                             for group in (groups * t / tasks)..<(groups * (t + 1) / tasks) {
                                 let part = parts + group * partSize
                                 let first = group * groupSize
@@ -211,6 +213,7 @@ public final class Conv2D<Scalar: NNFloat>: Layer, SkippableInputGradient {
                                     let d = ds + s * outSize
                                     pad(g, xs + s * inSize, xp)
                                     im2col(g, xp, col)
+                                    (col + k * p).update(repeating: 1, count: p)
                                     Scalar.gemmKernel(transA: false, transB: true, m: k + 1, n: f, k: p, alpha: 1, a: col, lda: p,
                                                       b: d, ldb: p, beta: s == first ? 0 : 1, c: part, ldc: f)
                                     guard let dx else { continue }
@@ -272,8 +275,55 @@ func pad<T: NNFloat>(_ g: Window, _ x: UnsafePointer<T>, _ xp: UnsafeMutablePoin
     }
 }
 
+/// Values im2col may write past the end of col, and read past the end of the padded input (its runs are
+/// copied in whole blocks of 8): the scratch leaves this much room after each.
+let runSlack = 8
+
+/// dst[0..<n] = src[0..<n], in blocks of 8 values: writes and reads up to 7 values past n (what it writes
+/// there is overwritten by the next run or lands in the slack).
+@inline(__always)
+func copyRun<T: NNFloat>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ n: Int) {
+    var i = 0
+    if T.self == Float.self {
+        let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+        while i < n {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+    } else {
+        while i < n {
+            for j in 0..<8 { dst[i + j] = src[i + j] }
+            i += 8
+        }
+    }
+}
+
+/// dst[0..<n] += src[0..<n] (exactly n values: the neighbours are other inputs' sums).
+@inline(__always)
+func addRun<T: NNFloat>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ n: Int) {
+    var i = 0
+    if T.self == Float.self {
+        let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+        while i + 8 <= n {
+            let sum = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            d.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i + 4 <= n {
+            let sum = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self) + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self)
+            d.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD4<Float>.self)
+            i += 4
+        }
+    }
+    while i < n {
+        dst[i] += src[i]
+        i += 1
+    }
+}
+
 /// One sample's patches: xp [C, H + 2 padY, W + 2 padX] (padded) -> col [K, P], row (c, ky, kx), column
-/// (oy, ox) = xp[c, oy*strideY + ky, ox*strideX + kx]: OH runs of OW values per row.
+/// (oy, ox) = xp[c, oy*strideY + ky, ox*strideX + kx]: OH runs of OW values per row. With stride 1 each run
+/// is a block copy that may write up to 7 values past col's end and read up to 7 past xp's (runSlack).
 @inline(__always)
 func im2col<T: NNFloat>(_ g: Window, _ xp: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>) {
     let hp = g.paddedHeight, wp = g.paddedWidth, oh = g.outHeight, ow = g.outWidth, sx = g.strideX, rowStep = g.strideY * wp
@@ -282,14 +332,18 @@ func im2col<T: NNFloat>(_ g: Window, _ xp: UnsafePointer<T>, _ col: UnsafeMutabl
         for ky in 0..<g.kernelHeight {
             for kx in 0..<g.kernelWidth {
                 var src = xp + (c * hp + ky) * wp + kx
-                for _ in 0..<oh {
-                    if sx == 1 {
-                        for i in 0..<ow { dst[i] = src[i] }
-                    } else {
-                        for i in 0..<ow { dst[i] = src[i &* sx] }
+                if sx == 1 {
+                    for _ in 0..<oh {
+                        copyRun(dst, src, ow)
+                        dst += ow
+                        src += rowStep
                     }
-                    dst += ow
-                    src += rowStep
+                } else {
+                    for _ in 0..<oh {
+                        for i in 0..<ow { dst[i] = src[i &* sx] }
+                        dst += ow
+                        src += rowStep
+                    }
                 }
             }
         }
@@ -308,7 +362,7 @@ func col2im<T: NNFloat>(_ g: Window, _ dcol: UnsafePointer<T>, _ dxp: UnsafeMuta
                 var dst = dxp + (c * hp + ky) * wp + kx
                 for _ in 0..<oh {
                     if sx == 1 {
-                        for i in 0..<ow { dst[i] += src[i] }
+                        addRun(dst, src, ow)
                     } else {
                         for i in 0..<ow { dst[i &* sx] += src[i] }
                     }

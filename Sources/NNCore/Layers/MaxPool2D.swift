@@ -104,10 +104,18 @@ func maxPool<T: NNFloat>(_ g: Window, _ x: UnsafePointer<T>, _ y: UnsafeMutableP
                 let top = (c * g.height + oy * g.strideY) * w
                 for ox in 0..<ow {
                     let i = top + ox * g.strideX
+                    // selects, not branches: which tap wins is data, and mispredicts as such
                     var best = x[i], at = i
-                    if x[i + 1] > best { best = x[i + 1]; at = i + 1 }
-                    if x[i + w] > best { best = x[i + w]; at = i + w }
-                    if x[i + w + 1] > best { best = x[i + w + 1]; at = i + w + 1 }
+                    let v1 = x[i + 1], v2 = x[i + w], v3 = x[i + w + 1]
+                    let w1 = v1 > best
+                    best = w1 ? v1 : best
+                    at = w1 ? i + 1 : at
+                    let w2 = v2 > best
+                    best = w2 ? v2 : best
+                    at = w2 ? i + w : at
+                    let w3 = v3 > best
+                    best = w3 ? v3 : best
+                    at = w3 ? i + w + 1 : at
                     y[o] = best
                     winner[o] = Int32(truncatingIfNeeded: at)
                     o += 1
@@ -137,3 +145,4 @@ func maxPool<T: NNFloat>(_ g: Window, _ x: UnsafePointer<T>, _ y: UnsafeMutableP
         }
     }
 }
+
