@@ -20,7 +20,7 @@ struct NNEval: ParsableCommand {
     var model: String?
     @OptionGroup(title: "Data") var data: EvalDataOptions
     @Option(help: "Report format: text or json.") var format: ReportFormat = .text
-    @Option(help: "Samples per inference batch.") var batchSize: Int = 500
+    @Option(help: "Samples per inference batch (default: 500, fewer for convolutional networks to bound memory).") var batchSize: Int?
     @Option(help: "Threads for the matrix kernels (default: all cores).") var threads: Int?
     @Option(help: "Draw the confusion matrix as a labelled heat map into this SVG file.") var confusion: String?
     @Option(help: "Write a PNG grid of the misclassified images (scaled up, ordered by true class).") var errors: String?
@@ -28,7 +28,7 @@ struct NNEval: ParsableCommand {
     @Option(help: "With --errors: at most this many images per true class.") var errorsPerClass: Int = 100
 
     func run() throws {
-        guard batchSize >= 1 else { throw ToolError("--batch-size must be at least 1") }
+        guard (batchSize ?? 1) >= 1 else { throw ToolError("--batch-size must be at least 1") }
         if let threads { guard threads >= 1 else { throw ToolError("--threads must be at least 1") } }
         Parallelism.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let modelPath = try model ?? Locations.defaultModel()
