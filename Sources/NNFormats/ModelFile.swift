@@ -92,8 +92,9 @@ public enum ModelFormat {
     public static let magic: [UInt8] = [0x89, 0x4E, 0x4E, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
     public static let major: UInt16 = 1
     /// The newest minor version this build writes and reads. A file is stamped with the lowest minor
-    /// version that knows all of its layer kinds (at least 1.1): 1.1 added batch norm and dropout.
-    public static let minor: UInt16 = 1
+    /// version that knows all of its layer kinds (at least 1.1): 1.1 added batch norm and dropout, 1.2
+    /// convolution, pooling and flatten.
+    public static let minor: UInt16 = LayerKinds.all.map { $0.sinceMinorVersion }.reduce(1, max)
 
     /// The version a file holding these layers is stamped with.
     public static func minorVersion(for architecture: Architecture) -> UInt16 {

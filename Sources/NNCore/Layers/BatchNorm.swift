@@ -76,7 +76,8 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
 
     // forward: x [B, N*P] -> y [B, N*P], P = positions; the value of feature j at position s of sample r
     // is x[r, j*P + s]. Statistics per feature over the B*P values (two passes: mean, then the mean of
-    // squared deviations); xn = (x - mean) * (1 / std); y = gamma * xn + beta.
+    // squared deviations); xn = (x - mean) / std; y = gamma * xn + beta (a division, as format 1.1 files
+    // were written to be read: their predictions stay the same to the bit).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
@@ -117,9 +118,9 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
                                             for j in j0..<j1 { sd[j] = Scalar.sqrt(v[j] + epsilon) }
                                             for r in 0..<b {
                                                 for j in j0..<j1 {
-                                                    let at = (r * n + j) * p, mj = m[j], inverse = 1 / sd[j], gj = g[j], bj = be[j]
+                                                    let at = (r * n + j) * p, mj = m[j], sj = sd[j], gj = g[j], bj = be[j]
                                                     for s in 0..<p {
-                                                        let normalised = (xs[at + s] - mj) * inverse
+                                                        let normalised = (xs[at + s] - mj) / sj
                                                         xo[at + s] = normalised
                                                         yo[at + s] = gj * normalised + bj
                                                     }
