@@ -38,6 +38,33 @@ public final class MaxPool2D<Scalar: NNFloat>: Layer {
     /// equal values wins, and a step that breaks the tie the other way changes the winner).
     public var kinkState: [Int32] { winners }
 
+    /// Windows of x whose largest value occurs more than once: ties, where a step that breaks the tie the
+    /// other way changes the winner (a kink the gradient check must skip, and reports).
+    public func tiedWindows(_ x: Matrix<Scalar>) -> Int {
+        let g = window
+        var ties = 0
+        for s in 0..<x.rows {
+            for c in 0..<g.channels {
+                for oy in 0..<g.outHeight {
+                    for ox in 0..<g.outWidth {
+                        var best = -Scalar.infinity, count = 0
+                        for ky in 0..<g.kernelHeight {
+                            let iy = oy * g.strideY - g.padY + ky
+                            if iy < 0 || iy >= g.height { continue }
+                            for kx in 0..<g.kernelWidth {
+                                guard let ix = g.inputColumn(ox, kx) else { continue }
+                                let v = x[s, (c * g.height + iy) * g.width + ix]
+                                if v > best { best = v; count = 1 } else if v == best { count += 1 }
+                            }
+                        }
+                        if count > 1 { ties += 1 }
+                    }
+                }
+            }
+        }
+        return ties
+    }
+
     // forward: x [B, C*H*W] -> y [B, C*OH*OW]; padding never wins. Samples are shared out over the threads.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
