@@ -69,12 +69,14 @@ struct NNTrain: ParsableCommand {
         if training.augment {
             let shape = trainSet.sampleShape
             guard shape.count == 2 else { throw ToolError("--augment needs 2-D image samples; these are \(shape)") }
-            guard training.augmentShift >= 0, training.augmentRotation >= 0, (0...1).contains(training.augmentElastic) else {
-                throw ToolError("--augment-shift and --augment-rotation must be >= 0, --augment-elastic in [0, 1]")
+            guard training.augmentShift >= 0, training.augmentRotation >= 0, (0...1).contains(training.augmentElastic),
+                  (0...1).contains(training.augmentFlip) else {
+                throw ToolError("--augment-shift and --augment-rotation must be >= 0, --augment-elastic and --augment-flip in [0, 1]")
             }
-            trainer.augment = Augmentation(width: shape[1], height: shape[0], maxShift: training.augmentShift,
-                                           maxRotationDegrees: training.augmentRotation,
-                                           elasticProbability: training.augmentElastic).transform
+            var augmentation = Augmentation(width: shape[1], height: shape[0], maxShift: training.augmentShift,
+                                            maxRotationDegrees: training.augmentRotation, elasticProbability: training.augmentElastic)
+            augmentation.flipProbability = training.augmentFlip
+            trainer.augment = augmentation.transform
         }
         if let c = resumed {
             trainer.progress = c.progress
@@ -161,7 +163,8 @@ struct NNTrain: ParsableCommand {
             MetadataEntry("weight-decay", String(config.weightDecay)),
             MetadataEntry("init", initializer.rawValue),
             MetadataEntry("augment", training.augment
-                ? "shift \(training.augmentShift) rotation \(training.augmentRotation) elastic \(training.augmentElastic)" : "none"),
+                ? "shift \(training.augmentShift) rotation \(training.augmentRotation) elastic \(training.augmentElastic)"
+                    + (training.augmentFlip > 0 ? " flip \(training.augmentFlip)" : "") : "none"),
         ]
         // final figures: of the kept epoch when early stopping chose one
         if let last = history.last(where: { $0.epoch == (bestEpoch ?? -1) }) ?? history.last {
@@ -195,6 +198,7 @@ struct NNTrain: ParsableCommand {
         if training.augment {
             a += ["--augment", "--augment-shift", String(training.augmentShift), "--augment-rotation", String(training.augmentRotation),
                   "--augment-elastic", String(training.augmentElastic)]
+            if training.augmentFlip > 0 { a += ["--augment-flip", String(training.augmentFlip)] }
         }
         return a.joined(separator: "\u{1F}")
     }

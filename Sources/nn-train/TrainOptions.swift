@@ -76,6 +76,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "With --augment: largest shift in pixels.") var augmentShift: Double = 2
     @Option(help: "With --augment: largest rotation in degrees.") var augmentRotation: Double = 12
     @Option(help: "With --augment: probability of an elastic distortion per sample.") var augmentElastic: Double = 0
+    @Option(help: "With --augment: probability of a left-right mirror image per sample (clothes, not digits).") var augmentFlip: Double = 0
 
     func config() throws -> TrainingConfig {
         guard epochs >= 1 else { throw ToolError("--epochs must be at least 1") }
