@@ -1,4 +1,4 @@
-// nn-train: trains a multi-layer perceptron on IDX data and writes a model file.
+// nn-train: trains a multi-layer perceptron or a convolutional network on IDX data and writes a model file.
 import ArgumentParser
 import Foundation
 import NNCommandLine
@@ -10,7 +10,7 @@ import NNReport
 struct NNTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-train",
-        abstract: "Train a multi-layer perceptron on IDX data (MNIST, Fashion-MNIST, any IDX set).",
+        abstract: "Train a multi-layer perceptron or a convolutional network on IDX data (MNIST, Fashion-MNIST, any IDX set).",
         discussion: """
             With no data arguments, trains on the embedded default data set (5,000 MNIST training images, \
             tested on the 10,000 t10k images). One line per epoch goes to stderr; the model goes to -o \
