@@ -5,7 +5,7 @@ import NNCore
 /// The network options nn-train and nn-gradcheck share: --layers, --activation, --loss, --init, ...
 public struct NetworkOptions: ParsableArguments {
     public init() {}
-    @Option(help: ArgumentHelp("Layers from input to output: 784-100-10 (dense), or 1x28x28-conv32k5-maxpool2-conv64k3-maxpool2-128-10 (convFkK[sS][pP], maxpoolK, avgpoolK, then dense sizes).", valueName: "spec"))
+    @Option(help: ArgumentHelp("Layers from input to output: 784-100-10 (dense), or 1x28x28-conv32k5-maxpool2-conv64k3-maxpool2-128-10 (convFkK[sS][pP], maxpoolK, avgpoolK, then dense sizes). Default: 784-300-10 (nn-train), 784-50-10 (nn-gradcheck).", valueName: "spec"))
     public var layers: String?
     @Option(help: "Hidden activation: relu, sigmoid, tanh.") public var activation: Activation = .relu
     @Option(help: "Output layer and loss: softmax-ce (classes), sigmoid-bce (binary / multi-label), mse (regression).")
@@ -27,9 +27,9 @@ public struct NetworkOptions: ParsableArguments {
         let plan: LayersPlan
         do { plan = try LayersPlan(parsing: layers) } catch { throw ToolError("--layers \(layers): \(error.message)") }
         if let inputShape {
-            let inputs = Shape.product(inputShape) ?? 0
-            guard Shape.product(plan.inputShape) == inputs else {
-                throw ToolError("--layers starts with \(Shape.text(plan.inputShape)) inputs, but the data has \(inputs) values per sample (\(Shape.text(inputShape)))")
+            let inputs = CheckedSize.productOrNil(inputShape) ?? 0
+            guard CheckedSize.productOrNil(plan.inputShape) == inputs else {
+                throw ToolError("--layers starts with \(CheckedSize.shape(plan.inputShape)) inputs, but the data has \(inputs) values per sample (\(CheckedSize.shape(inputShape)))")
             }
         }
         let hidden = plan.hiddenLayerCount

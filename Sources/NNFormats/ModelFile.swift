@@ -96,12 +96,13 @@ public enum ModelFormat {
     /// convolution, pooling and flatten.
     public static let minor: UInt16 = LayerKinds.all.map { $0.sinceMinorVersion }.reduce(1, max)
 
+    /// "reads 1.x, writes 1.1-1.2", for --version.
+    public static var versionText: String { "model files: reads \(major).x, writes \(major).1-\(major).\(minor)" }
+
     /// The version a file holding these layers is stamped with.
     public static func minorVersion(for architecture: Architecture) -> UInt16 {
         architecture.layers.map { type(of: $0).sinceMinorVersion }.reduce(1, max)
     }
-    /// Largest tensor a reader accepts (elements), against absurd sizes in corrupt files.
-    public static let maxTensorElements = 1 << 28
 }
 
 // MARK: - Writer
@@ -190,7 +191,14 @@ public enum ModelFileWriter {
 /// Decodes and validates model files. Every failure is a `FormatError` with its own message.
 public enum ModelFileReader {
     public static func read(_ path: String) throws -> Model {
-        try decode(readWholeFile(path), path: path)
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "a model file", checkStart: startCheck(path)), path: path)
+    }
+
+    /// Refuses input that does not start like a model file after its first bytes (/dev/zero, a PNG).
+    public static func startCheck(_ path: String) -> ([UInt8]) throws -> Void {
+        { start in
+            if start.count >= 8 && Array(start.prefix(8)) != ModelFormat.magic { throw FormatError(path, "not a model file (wrong magic bytes)") }
+        }
     }
 
     /// The optional sections this reader does not interpret itself (checkpoints use them), by type.
@@ -302,7 +310,7 @@ public enum ModelFileReader {
         if !scaling.scale.isFinite || !scaling.offset.isFinite { throw fail("section INPT: non-finite input scaling") }
         let architecture = Architecture(inputShape: shape, layers: layers, output: output)
         if let problem = architecture.validate() {
-            throw fail("inconsistent sizes: input \(Shape.text(shape)): \(problem)")
+            throw fail("inconsistent sizes: input \(CheckedSize.shape(shape)): \(problem)")
         }
 
         // WGHT: tensors, checked against the architecture
@@ -318,8 +326,8 @@ public enum ModelFileReader {
             if Int(rows) != er || Int(cols) != ec {
                 throw fail("inconsistent sizes: tensor \(name) is \(rows)x\(cols), the architecture needs \(er)x\(ec)")
             }
-            let n = er * ec   // within Architecture.maxParameterCount: validated above
-            if n > ModelFormat.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
+            let n = er * ec   // within SizeLimits.maxTensorElements: validated above
+            if n > SizeLimits.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
             let storage = w.floats(n)
             if let k = storage.firstIndex(where: { !$0.isFinite }) {
                 throw fail("tensor \(name) has a non-finite value (\(storage[k])) at index \(k)")
@@ -390,17 +398,17 @@ func crc32Of(_ type: [UInt8], _ data: [UInt8]) -> UInt32 {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+    package mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         var x = v.littleEndian
         Swift.withUnsafeBytes(of: &x) { append(contentsOf: $0) }
     }
-    mutating func appendString(_ s: String) {
+    package mutating func appendString(_ s: String) {
         let b = Array(s.utf8)
         appendLE(UInt32(b.count))
         append(contentsOf: b)
     }
     /// Appends floats as little-endian binary32, in one pass.
-    mutating func appendLE(floats: [Float]) {
+    package mutating func appendLE(floats: [Float]) {
         #if _endian(little)
         floats.withUnsafeBytes { append(contentsOf: $0) }
         #else
@@ -410,20 +418,20 @@ extension Array where Element == UInt8 {
 }
 
 /// Bounds-checked little-endian reads; every read returns nil past the end.
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset: Int
-    init(_ bytes: [UInt8], offset: Int = 0) {
+package struct ByteReader {
+    package let bytes: [UInt8]
+    package var offset: Int
+    package init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
-    var remaining: Int { bytes.count - offset }
-    mutating func byte() -> UInt8? {
+    package var remaining: Int { bytes.count - offset }
+    package mutating func byte() -> UInt8? {
         guard remaining >= 1 else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
-    mutating func le<T: FixedWidthInteger>() -> T? {
+    package mutating func le<T: FixedWidthInteger>() -> T? {
         let n = MemoryLayout<T>.size
         guard remaining >= n else { return nil }
         var v: T = 0
@@ -431,13 +439,13 @@ struct ByteReader {
         offset += n
         return v
     }
-    mutating func bytes(_ n: Int) -> [UInt8]? {
+    package mutating func bytes(_ n: Int) -> [UInt8]? {
         guard n >= 0, remaining >= n else { return nil }
         defer { offset += n }
         return Array(bytes[offset..<(offset + n)])
     }
     /// n little-endian binary32 values (the caller has checked that 4n bytes remain).
-    mutating func floats(_ n: Int) -> [Float] {
+    package mutating func floats(_ n: Int) -> [Float] {
         var out = [Float](repeating: 0, count: n)
         #if _endian(little)
         out.withUnsafeMutableBytes { dst in
@@ -449,7 +457,7 @@ struct ByteReader {
         #endif
         return out
     }
-    mutating func string() -> String? {
+    package mutating func string() -> String? {
         guard let n: UInt32 = le(), let b = bytes(Int(n)) else { return nil }
         return String(validating: b, as: UTF8.self)
     }

@@ -25,8 +25,8 @@ public struct AffineSpec: LayerSpec, Equatable {
 
     /// Any input shape whose values number `inputs` (a [28, 28] image is read row after row).
     public func outputShape(for input: [Int]) throws(LayerSpecError) -> [Int] {
-        guard let n = Shape.product(input), n == inputs else {
-            throw LayerSpecError("takes \(inputs) inputs, the layer before gives \(Shape.product(input).map(String.init) ?? "too many")")
+        guard let n = CheckedSize.productOrNil(input), n == inputs else {
+            throw LayerSpecError("takes \(inputs) inputs, the layer before gives \(CheckedSize.productOrNil(input).map(String.init) ?? "too many")")
         }
         return [outputs]
     }

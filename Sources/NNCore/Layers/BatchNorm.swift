@@ -20,7 +20,7 @@ public struct BatchNormSpec: LayerSpec, Equatable {
 
     public func outputShape(for input: [Int]) throws(LayerSpecError) -> [Int] {
         guard let n = input.first, input.count == 1 || input.count == 3 else {
-            throw LayerSpecError("normalises features [N] or channels [C, H, W], not a \(Shape.text(input)) input")
+            throw LayerSpecError("normalises features [N] or channels [C, H, W], not a \(CheckedSize.shape(input)) input")
         }
         guard n == features else {
             throw LayerSpecError("normalises \(features) \(input.count == 1 ? "features" : "channels"), the layer before gives \(n)")

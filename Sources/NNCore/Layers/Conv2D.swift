@@ -63,7 +63,7 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     }
 
     public func outputShape(for input: [Int]) throws(LayerSpecError) -> [Int] {
-        guard input.count == 3 else { throw LayerSpecError("needs an image input [C, H, W], not \(Shape.text(input))") }
+        guard input.count == 3 else { throw LayerSpecError("needs an image input [C, H, W], not \(CheckedSize.shape(input))") }
         guard input[0] == inputChannels else {
             throw LayerSpecError("takes \(inputChannels) channels, the layer before gives \(input[0])")
         }

@@ -13,7 +13,7 @@ public struct FlattenSpec: LayerSpec, Equatable {
     public var description: String { "flatten" }
 
     public func outputShape(for input: [Int]) throws(LayerSpecError) -> [Int] {
-        guard let n = Shape.product(input) else { throw LayerSpecError("has too many inputs") }
+        guard let n = CheckedSize.productOrNil(input) else { throw LayerSpecError("has too many inputs") }
         return [n]
     }
 

@@ -46,7 +46,7 @@ public struct PoolingGeometry: Sendable, Equatable {
     }
 
     func outputShape(for input: [Int], kind: String) throws(LayerSpecError) -> [Int] {
-        guard input.count == 3 else { throw LayerSpecError("needs an image input [C, H, W], not \(Shape.text(input))") }
+        guard input.count == 3 else { throw LayerSpecError("needs an image input [C, H, W], not \(CheckedSize.shape(input))") }
         let h = input[1] + 2 * padY, w = input[2] + 2 * padX
         guard h >= windowHeight, w >= windowWidth else {
             throw LayerSpecError("has a \(windowHeight)x\(windowWidth) window, larger than its \(h)x\(w) input")

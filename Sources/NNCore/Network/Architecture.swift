@@ -44,12 +44,6 @@ public struct Architecture: Equatable, Sendable {
     public var layers: [any LayerSpec]
     public var output: OutputKind
 
-    /// Largest number of stored values (all tensors together) a network may have: 2^28 floats, 1 GiB.
-    /// Sizes come from files and flags; this stops an absurd one before anything is allocated.
-    public static let maxParameterCount = 1 << 28
-    /// Largest number of values in one sample at any layer (a [C, H, W] activation).
-    public static let maxActivationSize = 1 << 24
-
     public init(inputShape: [Int], layers: [any LayerSpec], output: OutputKind) {
         self.inputShape = inputShape
         self.layers = layers
@@ -89,8 +83,8 @@ public struct Architecture: Equatable, Sendable {
     /// Each layer's input shape, then the output shape, when the layers fit together; else the first
     /// problem, naming the layer.
     public func shapes() throws(LayerSpecError) -> [[Int]] {
-        guard !inputShape.isEmpty, let n = Shape.product(inputShape), n > 0, n <= Architecture.maxActivationSize else {
-            throw LayerSpecError("the input shape \(Shape.text(inputShape)) is empty or too large")
+        guard !inputShape.isEmpty, let n = CheckedSize.productOrNil(inputShape), n > 0, n <= SizeLimits.maxSampleValues else {
+            throw LayerSpecError("the input shape \(CheckedSize.shape(inputShape)) is empty or too large")
         }
         var shapes = [inputShape]
         for (i, layer) in layers.enumerated() {
@@ -98,8 +92,8 @@ public struct Architecture: Equatable, Sendable {
             do { next = try layer.outputShape(for: shapes[i]) } catch {
                 throw LayerSpecError("layer \(i + 1) (\(layer)) \(error.message)")
             }
-            guard let n = Shape.product(next), n > 0, n <= Architecture.maxActivationSize else {
-                throw LayerSpecError("layer \(i + 1) (\(layer)) gives an empty or too large output \(Shape.text(next))")
+            guard let n = CheckedSize.productOrNil(next), n > 0, n <= SizeLimits.maxSampleValues else {
+                throw LayerSpecError("layer \(i + 1) (\(layer)) gives an empty or too large output \(CheckedSize.shape(next))")
             }
             shapes.append(next)
         }
@@ -120,16 +114,16 @@ public struct Architecture: Equatable, Sendable {
     }
 
     /// Values per input sample.
-    public var inputSize: Int { Shape.product(inputShape) ?? 0 }
+    public var inputSize: Int { CheckedSize.productOrNil(inputShape) ?? 0 }
 
     /// Values per output sample (classes, or regression targets).
-    public var outputSize: Int { (try? shapes().last).flatMap { Shape.product($0) } ?? 0 }
+    public var outputSize: Int { (try? shapes().last).flatMap { CheckedSize.productOrNil($0) } ?? 0 }
 
     /// Stored values of all tensors, nil when the count overflows.
     public var parameterCount: Int? {
         var total = 0
         for t in tensors {
-            guard let n = Shape.product([t.spec.rows, t.spec.cols]) else { return nil }
+            guard let n = CheckedSize.productOrNil([t.spec.rows, t.spec.cols]) else { return nil }
             let (s, overflow) = total.addingReportingOverflow(n)
             if overflow { return nil }
             total = s
@@ -139,7 +133,7 @@ public struct Architecture: Equatable, Sendable {
 
     /// The layer tokens of the --layers grammar: "784-100-10", "1x28x28-conv32k5-maxpool2-128-10".
     public var layersText: String {
-        let first = layers.first is AffineSpec ? String(inputSize) : Shape.text(inputShape)
+        let first = layers.first is AffineSpec ? String(inputSize) : CheckedSize.shape(inputShape)
         return ([first] + layers.compactMap(\.token)).joined(separator: "-")
     }
 
@@ -155,15 +149,17 @@ public struct Architecture: Equatable, Sendable {
         return layersText + (actText.isEmpty ? "" : " " + actText) + " " + output.rawValue + extras.map { ", " + $0 }.joined()
     }
 
-    /// Checks that the layers fit together, the sizes are within the ceilings and the output suits the
+    /// Checks that the layers fit together, the sizes are within the ceilings (SizeLimits: all stored values
+    /// together at most maxTensorElements, each layer's sample at most maxSampleValues; sizes come from
+    /// files and flags, so an absurd one stops here before anything is allocated) and the output suits the
     /// loss. Returns a problem or nil.
     public func validate() -> String? {
         do { _ = try shapes() } catch { return error.message }
         if !layers.contains(where: { $0.startsNewIndex }) { return "the network has no affine or convolution layer" }
-        guard let count = parameterCount, count <= Architecture.maxParameterCount else {
-            return "the network would have more than \(Architecture.maxParameterCount) parameters (the ceiling)"
+        guard let count = parameterCount, count <= SizeLimits.maxTensorElements else {
+            return "the network would have more than \(SizeLimits.maxTensorElements) parameters (the ceiling)"
         }
-        if let last = try? shapes().last, last.count != 1 { return "the output has shape \(Shape.text(last)); end with a dense layer" }
+        if let last = try? shapes().last, last.count != 1 { return "the output has shape \(CheckedSize.shape(last)); end with a dense layer" }
         if output == .softmaxCrossEntropy && outputSize < 2 { return "softmax needs at least 2 outputs" }
         return nil
     }

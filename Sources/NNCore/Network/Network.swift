@@ -61,7 +61,7 @@ public final class Network<Scalar: NNFloat> {
     /// every layer keeps until the next one, near 32 MB: 500 for dense networks, about 80 for the README
     /// CNN (100,000 values per sample). Results do not depend on it.
     public var inferenceBatchSize: Int {
-        let perSample = ((try? architecture.shapes()) ?? []).reduce(0) { $0 + (Shape.product($1) ?? 0) }
+        let perSample = ((try? architecture.shapes()) ?? []).reduce(0) { $0 + (CheckedSize.productOrNil($1) ?? 0) }
         return max(16, min(500, (8 << 20) / max(perSample, 1)))
     }
 

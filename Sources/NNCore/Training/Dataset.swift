@@ -84,19 +84,22 @@ public struct TargetEncoding: Equatable, Sendable {
     /// Number of classes for classification tasks.
     public var classCount: Int { isBinary ? 2 : outputCount }
 
-    /// The class a label denotes (binary tasks: 0 or 1).
+    /// The class a label denotes (binary tasks: 0 or 1). Total: a label that is no class index (a
+    /// fraction, NaN, 1e30: `problem(with:)` refuses those first) gives -1 instead of trapping.
     public func classOf(_ label: Double) -> Int {
-        if let p = positiveClass { return Int(label) == p ? 1 : 0 }
-        return Int(label)
+        if let p = positiveClass { return label == Double(p) ? 1 : 0 }
+        return CheckedSize.exactInt(label) ?? -1
     }
 
     /// Checks labels against the output layer; returns the first problem or nil.
     public func problem(with labels: [Double]) -> String? {
         if isRegression { return labels.firstIndex { !$0.isFinite }.map { "label \($0) is not a finite number" } }
         for (i, l) in labels.enumerated() {
+            // compared as Doubles: a label of 1e30 is finite and whole, and Int(1e30) traps
             guard l.isFinite, l == l.rounded(), l >= 0 else { return "the label of sample \(i) (\(l)) is not a class index" }
-            if positiveClass == nil && Int(l) >= classCount {
-                return "the label of sample \(i) is \(Int(l)), but the model has \(classCount) classes (0-\(classCount - 1))"
+            if positiveClass == nil && l >= Double(classCount) {
+                let shown = CheckedSize.exactInt(l).map(String.init) ?? "\(l)"
+                return "the label of sample \(i) is \(shown), but the model has \(classCount) classes (0-\(classCount - 1))"
             }
         }
         return nil

@@ -1,10 +1,10 @@
-// SHA-256 (FIPS 180-4), streaming. Written here so nn-fetch needs neither CryptoKit
-// (absent on Linux) nor swift-crypto; checked against the FIPS test vectors in PluginTests.
-
-import Foundation
+// SHA-256 (FIPS 180-4), streaming. Written here so the toolkit needs neither CryptoKit (absent on
+// Linux) nor swift-crypto, and without Foundation, so any target may link it: nn-fetch (the download
+// plugin's digests) and NNFormats (checkpoints' data fingerprints). Checked against the FIPS test vectors
+// in PluginTests (through nn-fetch) and NNFormatsTests.
 
 /// Incremental SHA-256: `update` with any number of byte chunks, then `finalize` once.
-struct SHA256 {
+public struct SHA256 {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
     private var pending = [UInt8]()   // < 64 bytes not yet compressed
@@ -21,7 +21,9 @@ struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var offset = 0
         if !pending.isEmpty {
@@ -40,12 +42,24 @@ struct SHA256 {
         if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
     }
 
-    mutating func update<C: ContiguousBytes>(_ bytes: C) {
+    public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The digest as 64 lowercase hex digits.
-    mutating func finalize() -> String {
+    public mutating func finalize() -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in finalizeBytes() {
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The digest as 32 bytes.
+    public mutating func finalizeBytes() -> [UInt8] {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
@@ -54,14 +68,12 @@ struct SHA256 {
         tail.withUnsafeBytes { update($0) }
         length = saved
         precondition(pending.isEmpty)
-        let words = [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7]
-        let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
-        out.reserveCapacity(64)
-        for w in words {
-            for shift in stride(from: 28, through: 0, by: -4) { out.append(hex[Int((w >> UInt32(shift)) & 0xf)]) }
+        out.reserveCapacity(32)
+        for w in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt32(shift))) }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     // Unsafe pointers and a stack buffer throughout: the plugin may build this tool without
