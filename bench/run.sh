@@ -8,6 +8,7 @@
 #   REPEATS=3 GATE=0 bash bench/run.sh   # quicker and ungated (noisier)
 #   ONLY=gradcheck bash bench/run.sh     # only steps whose name contains the word; SKIP_BUILD=1 skips the build
 #   ONLY=recipes bash bench/run.sh       # nn-train's own recipes beside torch_recipes.py (RECIPE_REPEATS, 2)
+#   ONLY=cnn bash bench/run.sh           # the CNN recipe beside PyTorch (bench/cnn.sh; needs the build)
 #
 # Environment: OUT, REPEATS (5), GATE (15: before each timed repeat wait until the machine is < 15 %
 # busy, and redo a repeat disturbed by other processes, as the reference scripts' --quiet-gate does),
@@ -147,6 +148,11 @@ if want gradcheck; then
     "$BIN/nn-gradcheck" --layers 784-50-10 --data "$FMNIST" --all --threads 2 --format json \
     > "$OUT/ours_gradcheck.proc.json" || fail "nn-gradcheck (see $OUT/ours_gradcheck.err)"
   measure numpy_gradcheck $NP python3 "$REF/numpy_gradcheck.py" --data fashion --threads 1 --repeats 3 --quiet-gate "$GATE"
+fi
+
+# ---- 2b. the convolutional network of issue 17 beside PyTorch, and nn-predict with the CNN: bench/cnn.sh ----
+if want cnn; then
+  OUT=$OUT GATE=$GATE SCRATCH=$SCRATCH SKIP_BUILD=1 bash "$ROOT/bench/cnn.sh" || fail "cnn (see $OUT/cnn_table.md)"
 fi
 
 # ---- 3. PNG: one file, whole process; 1,000 photo-like files in one process -----------------------

@@ -1,9 +1,9 @@
 #!/bin/sh
-# build.sh: builds the libFuzzer targets (model, idx, png) into fuzz/.build/ with swiftc directly,
+# build.sh: builds the libFuzzer targets (model, idx, png, onnx, npz, args, checkpoint) into fuzz/.build/ with swiftc directly,
 # not SwiftPM: every module of the code under test (NNCore, NNFormats, NNImage) and the C kernels are
 # compiled with coverage instrumentation and AddressSanitizer, the fuzz entry points link libFuzzer.
 #
-#   fuzz/build.sh            -> fuzz/.build/fuzz-model, fuzz-idx, fuzz-png (about 3 minutes from clean)
+#   fuzz/build.sh            -> fuzz/.build/fuzz-model, fuzz-idx, fuzz-png, fuzz-onnx, fuzz-npz, fuzz-args, fuzz-checkpoint (about 6 minutes from clean)
 #   fuzz/build.sh idx        -> only fuzz-idx (modules are rebuilt only when their sources changed)
 #
 # libFuzzer and the ASan runtime come with the Swift toolchain (lib/swift/clang/lib/linux/
@@ -56,18 +56,44 @@ module() {  # name, "dependencies", sources...
     # shellcheck disable=SC2086
     if [ -f "$OUT/$name.o" ] && [ -z "$(find $inputs -newer "$OUT/$name.o")" ]; then return; fi
     echo "build.sh: $name" >&2
-    $SWIFTC $CMODS -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
+    $SWIFTC $CMODS -package-name nn_toolkit -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
         -o "$OUT/$name.o" "$@"
 }
-module NNCore "gemm pool" Sources/NNCore/*.swift
-module NNFormats "NNCore" Sources/NNFormats/*.swift
-module NNImage "png_reader" Sources/NNImage/*.swift
+# shellcheck disable=SC2046
+module NNCore "gemm pool" $(find Sources/NNCore -name "*.swift" | sort)
+module NNDigest "" Sources/NNDigest/*.swift
+module NNFormats "NNCore NNDigest" Sources/NNFormats/*.swift
+module NNInterchange "NNFormats" Sources/NNInterchange/*.swift Sources/NNInterchange/ONNX/*.swift
+module NNImage "NNCore png_reader" Sources/NNImage/*.swift
 
-for t in ${*:-model idx png}; do
-    case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; esac
+LIBS="$OUT/NNCore.o $OUT/NNDigest.o $OUT/NNFormats.o $OUT/NNInterchange.o $OUT/NNImage.o $OUT/gemm.o $OUT/pool.o $OUT/png_reader.o"
+case " ${*:-model idx png onnx npz args checkpoint} " in *" args "*)
+    # The argument parser target needs swift-argument-parser (SwiftPM's checkout), NNCommandLine,
+    # NNReport and the four tools, each tool a module of its sources without main.swift (-enable-testing:
+    # the command types are internal).
+    AP=$ROOT/.build/checkouts/swift-argument-parser/Sources
+    [ -d "$AP" ] || swift package resolve >&2
+    module ArgumentParserToolInfo "" "$AP"/ArgumentParserToolInfo/*.swift
+    # its folders have spaces in their names: the sources are copied flat (their names are unique)
+    mkdir -p "$OUT/argument-parser-src"
+    find "$AP/ArgumentParser" -name '*.swift' -exec cp -p {} "$OUT/argument-parser-src/" \;
+    module ArgumentParser "ArgumentParserToolInfo" "$OUT"/argument-parser-src/*.swift
+    module NNCommandLine "ArgumentParser NNFormats" Sources/NNCommandLine/*.swift
+    module NNReport "NNCore NNImage" Sources/NNReport/*.swift
+    for tool in nn-train nn-eval nn-predict nn-gradcheck; do
+        # shellcheck disable=SC2046
+        SWIFTC="$SWIFTC -enable-testing" module "$(echo $tool | tr - _)" "NNCommandLine NNReport" $(ls Sources/$tool/*.swift | grep -v /main.swift)
+    done
+    LIBS="$LIBS $OUT/ArgumentParserToolInfo.o $OUT/ArgumentParser.o $OUT/NNCommandLine.o $OUT/NNReport.o"
+    LIBS="$LIBS $OUT/nn_train.o $OUT/nn_eval.o $OUT/nn_predict.o $OUT/nn_gradcheck.o";;
+esac
+
+for t in ${*:-model idx png onnx npz args checkpoint}; do
+    case $t in model) src=FuzzModel;; idx) src=FuzzIDX;; png) src=FuzzPNG;; onnx) src=FuzzONNX;; npz) src=FuzzNPZ;; args) src=FuzzArguments;;
+        checkpoint) src=FuzzCheckpoint;;
+        *) echo "build.sh: unknown target $t (model, idx, png, onnx, npz, args, checkpoint)" >&2; exit 2;; esac
     echo "build.sh: fuzz-$t" >&2
-    $SWIFTC $CMODS -module-name "Fuzz_$t" "fuzz/targets/$src.swift" \
-        "$OUT/NNCore.o" "$OUT/NNFormats.o" "$OUT/NNImage.o" "$OUT/gemm.o" "$OUT/pool.o" "$OUT/png_reader.o" \
-        -lz -lpng16 -o "$OUT/fuzz-$t"
+    # shellcheck disable=SC2086
+    $SWIFTC $CMODS -module-name "Fuzz_$t" "fuzz/targets/$src.swift" $LIBS -lz -lpng16 -o "$OUT/fuzz-$t"
 done
 ls -l "$OUT"/fuzz-*

@@ -1,7 +1,17 @@
 #!/usr/bin/env python3
-"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png}/.
+"""make-corpus.py: writes the committed seed corpus fuzz/corpus/{model,idx,png,onnx,npz,args,checkpoint}/.
 
-    python3 fuzz/make-corpus.py NN-TRAIN        # NN-TRAIN: a built nn-train, e.g. .build/debug/nn-train
+    python3 fuzz/make-corpus.py NN-TRAIN [NN-MODEL]   # built tools, e.g. .build/debug/nn-train (nn-model next to it)
+    python3 fuzz/make-corpus.py --args-only            # only corpus/args (no nn-train needed)
+    python3 fuzz/make-corpus.py --checkpoint-only NN-TRAIN   # only corpus/checkpoint
+
+Checkpoint seeds: runs of nn-train on a 2x2 IDX set stopped at exact places (NN_TRAIN_INTERRUPT_AFTER: inside
+and between epochs; Adam, momentum with batch norm and dropout, early stopping with its best weights,
+augmentation, a step schedule, a test set), and the crafted checkpoints of Tests/BadInputs (ckpt-*.ckpt).
+
+ONNX seeds: the small trained models exported by nn-model, the files of Tests/Fixtures (onnx.helper,
+torch.onnx.export) and the small ONNX files of the bad-input corpus. npz seeds: Tests/Fixtures' archives,
+small TwoLayerNet / batch-norm params written here with zipfile (stored and deflated), and faults.
 
 Valid models come from nn-train itself (tiny networks on a tiny IDX set, plus one 784-4-10 model on the
 embedded data); the invalid ones and every IDX and PNG file are built here with struct and zlib.
@@ -9,8 +19,10 @@ Deterministic for a given nn-train build (the trained weights change when the tr
 
 IDX seeds start with one selector byte that the idx target consumes (see targets/FuzzIDX.swift): an even
 byte means "the rest is the file", an odd one "gzip the rest first". Model and PNG seeds are plain files.
+Argument seeds (targets/FuzzArguments.swift): one byte choosing the tool (0 nn-train, 1 nn-eval,
+2 nn-predict, 3 nn-gradcheck), then the arguments separated by NUL bytes.
 """
-import os, shutil, struct, subprocess, sys, tempfile, zlib
+import io, os, shutil, struct, subprocess, sys, tempfile, zipfile, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fuzz", "corpus")
@@ -100,9 +112,66 @@ def assemble(head, secs):
     return head + b"".join(section(t, d) for t, d in secs)
 
 
+ARG_SEEDS = {
+    0: [["--epochs", "2", "--batch-size", "50", "-o", "m.nnm"], ["--learning-rate", "0.1", "--optimizer", "sgd"],
+        ["--lr-schedule", "step:10:0.5", "--warmup", "1.5"], ["--augment", "--augment-shift", "2", "--augment-rotation", "12"],
+        ["--validation-split", "0.1", "--patience", "3"], ["--threads=2", "--checkpoint-every", "1", "--metrics", "m.jsonl"],
+        ["--layers", "784-100-10", "--dropout", "0.2", "--batch-norm", "all", "--loss", "sigmoid-bce", "--positive-class", "3"]],
+    1: [["-m", "m.nnm", "--batch-size", "500"], ["--images", "i.idx", "--labels", "l.idx", "--format", "json"],
+        ["--confusion", "c.svg", "--errors", "e.png", "--errors-per-class", "5", "-o", "r.txt"], ["--threads", "1", "--errors-list"]],
+    2: [["x.png"], ["-m", "m.nnm", "--top-k", "3", "--header", "a.png", "b.png"], ["--images", "i.idx", "--format", "jsonl"],
+        ["--max-pixels", "1000000", "--threads=1", "--no-normalize", "-"], ["--save-normalized", "dir", "x.png"]],
+    3: [["--samples", "3", "--coordinates", "10"], ["--step", "1e-3", "--rtol", "1e-6", "--atol", "0", "--floor", "1e-6"],
+        ["--all", "--layers", "4-3-2", "--format", "junit"], ["-m", "m.nnm", "--weight-decay", "0.01", "--threads", "2"]],
+}
+
+
+def write_args():
+    shutil.rmtree(os.path.join(OUT, "args"), ignore_errors=True)
+    os.makedirs(os.path.join(OUT, "args"))
+    for tool, lines in ARG_SEEDS.items():
+        for k, args in enumerate(lines):
+            write("args", f"tool{tool}-{k}", bytes([tool]) + b"\0".join(a.encode() for a in args))
+
+
+def write_checkpoints(nn_train):
+    shutil.rmtree(os.path.join(OUT, "checkpoint"), ignore_errors=True)
+    os.makedirs(os.path.join(OUT, "checkpoint"))
+    bad = os.path.join(ROOT, "Tests", "BadInputs")
+    for name in sorted(os.listdir(bad)):
+        if name.startswith("ckpt-"):
+            shutil.copy(os.path.join(bad, name), os.path.join(OUT, "checkpoint", "bad-" + name))
+    tmp = tempfile.mkdtemp()
+    try:
+        n = 40
+        with open(f"{tmp}/x", "wb") as f: f.write(idx(0x08, [n, 2, 2], bytes((i * 53 + k * 97) % 256 for i in range(n) for k in range(4))))
+        with open(f"{tmp}/y", "wb") as f: f.write(idx(0x08, [n], bytes(i % 3 for i in range(n))))
+        runs = {
+            "adam-mid-epoch": ("2:16", ["--layers", "4-3-3", "--epochs", "3"]),
+            "momentum-bn-dropout-between": ("1", ["--layers", "4-5-3", "--optimizer", "momentum", "--batch-norm", "all", "--dropout", "0.2", "--epochs", "3"]),
+            "early-stopping": ("3:8", ["--layers", "4-3-3", "--patience", "5", "--validation-split", "0.25", "--epochs", "5"]),
+            "augment-step-test": ("2", ["--layers", "4-4-3", "--augment", "--augment-shift", "1", "--lr-schedule", "step:1:0.5",
+                                        "--test-images", f"{tmp}/x", "--test-labels", f"{tmp}/y", "--optimizer", "adagrad", "--epochs", "3"]),
+            "sigmoid-bce-positive": ("1:24", ["--layers", "4-2-1", "--loss", "sigmoid-bce", "--positive-class", "2", "--optimizer", "sgd", "--epochs", "2"]),
+        }
+        for name, (place, args) in runs.items():
+            subprocess.run([nn_train, "--train-images", f"{tmp}/x", "--train-labels", f"{tmp}/y", "--batch-size", "8", "--threads", "1",
+                            "-o", f"{tmp}/{name}.nnm"] + args, env=dict(os.environ, NN_TRAIN_INTERRUPT_AFTER=place), stderr=subprocess.DEVNULL)
+            shutil.copy(f"{tmp}/{name}.nnm.ckpt", os.path.join(OUT, "checkpoint", name + ".ckpt"))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
+    write_args()
+    if sys.argv[1:] == ["--args-only"]:
+        return
+    if sys.argv[1:2] == ["--checkpoint-only"]:
+        write_checkpoints(os.path.abspath(sys.argv[2]))
+        return
     nn_train = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/nn-train")
-    for k in ("model", "idx", "png"):
+    nn_model = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.join(os.path.dirname(nn_train), "nn-model")
+    for k in ("model", "idx", "png", "onnx", "npz"):
         shutil.rmtree(os.path.join(OUT, k), ignore_errors=True)
         os.makedirs(os.path.join(OUT, k))
 
@@ -181,6 +250,8 @@ def main():
         subprocess.run([nn_train, "--layers", "784-4-10", "--epochs", "1", "--threads", "1", "-o", f"{tmp}/mnist.nnm"],
                        check=True, stderr=subprocess.DEVNULL)
         shutil.copy(f"{tmp}/mnist.nnm", os.path.join(OUT, "model", "mnist-784-4-10.nnm"))
+        for name in models:
+            subprocess.run([nn_model, "convert", os.path.join(OUT, "model", name), "-o", os.path.join(OUT, "onnx", name[:-4] + ".onnx")], check=True)
     finally:
         shutil.rmtree(tmp)
 
@@ -203,6 +274,51 @@ def main():
     write("model", "trailing-bytes.nnm", base + b"\0\0\0")
     write("model", "empty.nnm", b"")
     write("model", "magic-only.nnm", base[:8])
+
+    # ONNX: files of other tools, and faults
+    fixtures, bad = os.path.join(ROOT, "Tests", "Fixtures"), os.path.join(ROOT, "Tests", "BadInputs")
+    for name in ("helper-mlp.onnx", "torch-mlp.onnx"):
+        shutil.copy(os.path.join(fixtures, name), os.path.join(OUT, "onnx", name))
+    for name in sorted(os.listdir(bad)):
+        if name.endswith(".onnx") and os.path.getsize(os.path.join(bad, name)) <= 16384:
+            shutil.copy(os.path.join(bad, name), os.path.join(OUT, "onnx", "bad-" + name))
+    relu = open(os.path.join(OUT, "onnx", "relu-4-3-3.onnx"), "rb").read()
+    write("onnx", "truncated.onnx", relu[:len(relu) // 2])
+
+    # npz: archives numpy wrote, small book params stored and deflated, and faults
+    for name in ("twolayer-f8.npz", "compressed-f4.npz"):
+        shutil.copy(os.path.join(fixtures, name), os.path.join(OUT, "npz", name))
+    shutil.copy(os.path.join(bad, "npz-size-lie.npz"), os.path.join(OUT, "npz", "size-lie.npz"))
+
+    def npy(shape, values, descr="<f8", fortran="False"):
+        dims = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+        header = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {dims}, }}"
+        header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + struct.pack(descr[0] + ("%dd" if descr[2] == "8" else "%df") % len(values), *values)
+
+    def npz(members, method=zipfile.ZIP_STORED):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for name, data in members:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = method
+                z.writestr(info, data)
+        return buf.getvalue()
+
+    two = [("W1.npy", npy((4, 3), [k / 8 - 1 for k in range(12)])), ("b1.npy", npy((3,), [0, 0.25, 0.5])),
+           ("W2.npy", npy((3, 2), [1 - k / 4 for k in range(6)])), ("b2.npy", npy((2,), [0.5, -0.5]))]
+    write("npz", "two-layer-stored.npz", npz(two))
+    write("npz", "two-layer-deflated.npz", npz(two, zipfile.ZIP_DEFLATED))
+    bn = two[:2] + [("gamma1.npy", npy((3,), [1, 2, 3], "<f4")), ("beta1.npy", npy((1, 3), [0, 1, 0], "<f4")),
+                    ("running_mean1.npy", npy((3,), [0, 0.5, 1])), ("running_var1.npy", npy((3,), [1, 2, 3]))] + two[2:]
+    write("npz", "batchnorm-deflated.npz", npz(bn, zipfile.ZIP_DEFLATED))
+    write("npz", "shapes-disagree.npz", npz([two[0], ("b1.npy", npy((4,), [0] * 4)), ("W2.npy", npy((2, 2), [1] * 4)), two[3]]))
+    write("npz", "big-endian.npz", npz([("W1.npy", npy((2,), [1, 2], ">f8"))]))
+    write("npz", "fortran.npz", npz([("W1.npy", npy((2,), [1, 2], "<f8", "True"))]))
+    write("npz", "not-npy.npz", npz([("readme.txt", b"hello")]))
+    d = npz(two, zipfile.ZIP_DEFLATED)
+    write("npz", "truncated.npz", d[:len(d) // 2])
+    write_checkpoints(nn_train)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh TARGET SECONDS: fuzzes one target (model, idx or png) for SECONDS seconds.
+# run.sh TARGET SECONDS: fuzzes one target (model, idx, png, onnx, npz, args or checkpoint) for SECONDS seconds.
 #
 #   fuzz/build.sh && fuzz/run.sh model 600
 #
@@ -9,7 +9,7 @@
 # machine is shared. The last lines are libFuzzer's final status (executions, cov: edges, ft: features,
 # exec/s) and a summary line.
 set -eu
-[ $# -eq 2 ] || { echo "usage: fuzz/run.sh model|idx|png SECONDS" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: fuzz/run.sh model|idx|png|onnx|npz|args|checkpoint SECONDS" >&2; exit 2; }
 TARGET=$1 SECONDS_=$2
 cd "$(dirname "$0")"
 FUZZ=$PWD
@@ -23,7 +23,7 @@ cp -n corpus/"$TARGET"/* "$WORK"/ 2>/dev/null || true
 LOG=$FUZZ/work/$TARGET.log
 
 # -max_len: model seeds reach 13 KB (the 784-4-10 model); the other targets need less.
-case $TARGET in model) MAXLEN=16384;; idx) MAXLEN=4096;; png) MAXLEN=8192;; *) MAXLEN=4096;; esac
+case $TARGET in model|onnx|checkpoint) MAXLEN=16384;; idx) MAXLEN=4096;; png|npz) MAXLEN=8192;; args) MAXLEN=512;; *) MAXLEN=4096;; esac
 set +e
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$BIN" "$WORK" \
     -max_total_time="$SECONDS_" -timeout=5 -rss_limit_mb=2048 -max_len=$MAXLEN \

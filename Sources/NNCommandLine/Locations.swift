@@ -7,20 +7,22 @@ import Darwin
 import NNFormats
 
 public enum Locations {
-    /// The package root: $NN_TOOLKIT_HOME, else found from the executable (.build/<triple>/<config>/tool)
-    /// or from this source file's path at build time.
+    /// Where the embedded data set and the shipped models are, in this order: $NN_TOOLKIT_HOME; an
+    /// installed copy, PREFIX/share/nn-toolkit beside PREFIX/bin/tool (install.sh); the checkout the
+    /// executable was built in (.build/<triple>/<config>/tool, up to five levels up). Nothing is compiled in,
+    /// so a moved checkout and an installed copy both keep working.
     public static var packageRoot: String? {
         var candidates: [String] = []
         if let home = getenv("NN_TOOLKIT_HOME") { candidates.append(String(cString: home)) }
         if let exe = executablePath {
-            var dir = exe
+            let bin = parentDirectory(exe)
+            candidates.append(parentDirectory(bin) + "/share/nn-toolkit")
+            var dir = bin
             for _ in 0..<5 {
-                dir = parentDirectory(dir)
                 candidates.append(dir)
+                dir = parentDirectory(dir)
             }
         }
-        // Sources/NNCommandLine/Locations.swift -> the package root, three levels up.
-        candidates.append(parentDirectory(parentDirectory(parentDirectory(#filePath))))
         return candidates.first { fileExists($0 + "/datasets/default/train-labels-idx1-ubyte.gz") }
     }
 
@@ -41,7 +43,7 @@ public enum Locations {
     /// The embedded default data set: 5,000 MNIST training images and the 10,000 t10k test images.
     public static func defaultDataDirectory() throws -> String {
         guard let root = packageRoot else {
-            throw ToolError("cannot find the embedded default data set (datasets/default in the package); pass --data DIR or set NN_TOOLKIT_HOME")
+            throw ToolError("cannot find the embedded default data set (datasets/default of the checkout, or PREFIX/share/nn-toolkit of an install); pass --data DIR or set NN_TOOLKIT_HOME")
         }
         return root + "/datasets/default"
     }
@@ -49,7 +51,7 @@ public enum Locations {
     /// The shipped default model.
     public static func defaultModel() throws -> String {
         guard let root = packageRoot, fileExists(root + "/models/mnist-default.nnm") else {
-            throw ToolError("cannot find the shipped model (models/mnist-default.nnm in the package); pass -m MODEL or set NN_TOOLKIT_HOME")
+            throw ToolError("cannot find the shipped model (models/mnist-default.nnm of the checkout, or PREFIX/share/nn-toolkit of an install); pass -m MODEL or set NN_TOOLKIT_HOME")
         }
         return root + "/models/mnist-default.nnm"
     }

@@ -17,6 +17,8 @@ public struct LoadedDataset: Sendable {
     /// e.g. [28, 28]
     public var sampleShape: [Int]
     public var files: DataFiles
+    /// The images' and labels' fingerprints, when asked for (`load(_:fingerprint: true)`).
+    public var fingerprints: (images: FileFingerprint, labels: FileFingerprint)? = nil
 }
 
 public enum IDXDataset {
@@ -36,10 +38,11 @@ public enum IDXDataset {
         return DataFiles(images: try find("images-idx3-ubyte"), labels: try find("labels-idx1-ubyte"))
     }
 
-    /// Loads images (unsigned bytes, [N, ...]) and labels ([N]) and checks that they belong together.
-    public static func load(_ files: DataFiles) throws -> LoadedDataset {
-        let images = try IDXReader.read(files.images)
-        let labels = try IDXReader.read(files.labels)
+    /// Loads images (unsigned bytes, [N, ...]) and labels ([N]) and checks that they belong together;
+    /// with `fingerprint`, also fingerprints both files (what a checkpoint records of its data).
+    public static func load(_ files: DataFiles, fingerprint: Bool = false) throws -> LoadedDataset {
+        let (images, imagesPrint) = fingerprint ? try IDXReader.readFingerprinted(files.images) : (try IDXReader.read(files.images), nil)
+        let (labels, labelsPrint) = fingerprint ? try IDXReader.readFingerprinted(files.labels) : (try IDXReader.read(files.labels), nil)
         if images.elementType != .uint8 {
             throw FormatError(files.images, "images must be unsigned bytes (IDX type 0x08), this file has type \(images.elementType)")
         }
@@ -58,8 +61,10 @@ public enum IDXDataset {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw FormatError(files.labels, "label \(bad) is not a finite number")
         }
-        return LoadedDataset(dataset: Dataset(features: images.data, featureCount: images.itemSize, labels: values),
-                             sampleShape: Array(images.dimensions.dropFirst()), files: files)
+        var loaded = LoadedDataset(dataset: Dataset(features: images.data, featureCount: images.itemSize, labels: values),
+                                   sampleShape: Array(images.dimensions.dropFirst()), files: files)
+        if let imagesPrint, let labelsPrint { loaded.fingerprints = (imagesPrint, labelsPrint) }
+        return loaded
     }
 }
 

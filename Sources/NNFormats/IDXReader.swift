@@ -25,8 +25,9 @@ public struct IDXArray: Sendable {
     public var data: [UInt8]
 
     public var count: Int { dimensions.first ?? 0 }
-    /// Elements per item (product of dimensions after the first).
-    public var itemSize: Int { dimensions.dropFirst().reduce(1, *) }
+    /// Elements per item (product of dimensions after the first; `IDXReader.decode` has checked it
+    /// against `SizeLimits.maxSampleValues`, and it never traps: Int.max when it would overflow).
+    public var itemSize: Int { CheckedSize.productOrNil(Array(dimensions.dropFirst())) ?? Int.max }
 
     /// Every element as a Double.
     public func values() -> [Double] {
@@ -55,7 +56,21 @@ public struct IDXArray: Sendable {
 public enum IDXReader {
     /// Reads and decodes the IDX file at `path` ("-" for standard input).
     public static func read(_ path: String) throws -> IDXArray {
-        try decode(readWholeFile(path), path: path)
+        try decode(readBytes(path), path: path)
+    }
+
+    /// Reads and decodes the IDX file at `path`, and fingerprints the bytes read (checkpoints).
+    public static func readFingerprinted(_ path: String) throws -> (array: IDXArray, fingerprint: FileFingerprint) {
+        let bytes = try readBytes(path)
+        return (try decode(bytes, path: path), FileFingerprint(of: bytes))
+    }
+
+    private static func readBytes(_ path: String) throws -> [UInt8] {
+        try readWholeFile(path, limit: SizeLimits.maxIDXFileBytes, kind: "an IDX file") { start in
+            // refuses /dev/zero, /dev/urandom and other endless non-IDX input after its first bytes
+            if start.count >= 2 && start[0] == 0x1F && start[1] == 0x8B { return }
+            if start.count >= 4 { _ = try header(Array(start.prefix(4)), path: path) }
+        }
     }
 
     /// Decodes IDX bytes (gzip-compressed when they start with 1f 8b). `path` names the source in errors.
@@ -98,107 +113,23 @@ public enum IDXReader {
         return (b[2], Int(b[3]))
     }
 
+    /// The element type, dimensions and data size in bytes, each product checked (a first dimension of 0
+    /// must not hide an item size that overflows: 0x4294967295x4294967295 is refused too).
     private static func parseHeader(_ b: [UInt8], path: String) throws -> (IDXElementType, [Int], Int) {
         let type = IDXElementType(rawValue: b[2])!
         let ndim = Int(b[3])
         var dims: [Int] = []
-        var size = type.size
         for d in 0..<ndim {
             let o = 4 + 4 * d
-            let v = Int(UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3]))
-            dims.append(v)
-            let (m, overflow) = size.multipliedReportingOverflow(by: v)
-            if overflow || m > (1 << 34) { throw FormatError(path, "IDX dimensions \(dims) are implausibly large") }
-            size = m
+            dims.append(Int(UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])))
         }
-        return (type, dims, size)
-    }
-}
-
-/// zlib inflate over an in-memory gzip stream, producing exactly the bytes asked for.
-private final class Inflater {
-    // zlib keeps a pointer back to its z_stream, so it lives at a fixed heap address.
-    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-    private let input: [UInt8]
-    private let path: String
-    private var ended = false
-    private var produced = 0
-
-    init(_ input: [UInt8], path: String) throws {
-        self.input = input
-        self.path = path
-        // 15 + 32: auto-detect gzip or zlib headers.
-        stream.initialize(to: z_stream())
-        let rc = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        if rc != Z_OK {
-            stream.deallocate()
-            throw FormatError(path, "zlib init failed (\(rc))")
-        }
-    }
-
-    deinit {
-        inflateEnd(stream)
-        stream.deallocate()
-    }
-
-    /// The next `n` decompressed bytes, or an error if the stream ends or is corrupt.
-    func read(_ n: Int) throws -> [UInt8] {
-        if n == 0 { return [] }
-        var filled = 0
-        let out = try [UInt8](unsafeUninitializedCapacity: n) { buf, count in
-            try fill(UnsafeMutableRawBufferPointer(buf), &filled)
-            count = filled
-        }
-        return out
-    }
-
-    private func fill(_ buf: UnsafeMutableRawBufferPointer, _ filled: inout Int) throws {
-        let n = buf.count
-        try input.withUnsafeBufferPointer { inp in
-            while filled < n {
-                if ended {
-                    // A gzip file may hold several members back to back.
-                    let consumed = Int(stream.pointee.total_in)
-                    if consumed >= inp.count { break }
-                    _ = inflateReset(stream)
-                    stream.pointee.total_in = uLong(consumed)
-                    ended = false
-                }
-                let consumedBefore = Int(stream.pointee.total_in)
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: inp.baseAddress! + consumedBefore)
-                stream.pointee.avail_in = uInt(min(inp.count - consumedBefore, Int(UInt32.max)))
-                stream.pointee.next_out = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + filled
-                stream.pointee.avail_out = uInt(min(n - filled, Int(uInt.max)))
-                let before = Int(stream.pointee.avail_out)
-                let rc = inflate(stream, Z_NO_FLUSH)
-                let got = before - Int(stream.pointee.avail_out)
-                filled += got
-                produced += got
-                if rc == Z_STREAM_END { ended = true; continue }
-                if rc == Z_BUF_ERROR && stream.pointee.avail_in == 0 { break }
-                if rc != Z_OK {
-                    let msg = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
-                    throw FormatError(path, "corrupt gzip data: \(msg)")
-                }
-            }
-        }
-        if filled < n {
-            throw FormatError(path, "truncated: the gzip stream ends after \(produced) decompressed bytes, the IDX header says more")
-        }
-    }
-
-    /// After the data, the stream must end (no extra bytes).
-    func expectEnd(size: Int) throws {
-        var probe = [UInt8](repeating: 0, count: 1)
-        var filled = 0
         do {
-            try probe.withUnsafeMutableBytes { try fill($0, &filled) }
-        } catch let e as FormatError where e.message.hasPrefix("truncated") {
-            if !ended && Int(stream.pointee.total_in) >= input.count {
-                throw FormatError(path, "truncated gzip stream (no end marker)")
-            }
-            return
+            _ = try CheckedSize.product(Array(dims.dropFirst()), limit: SizeLimits.maxSampleValues, field: "IDX dimensions after the first (values per item)")
+            let size = try CheckedSize.product([type.size] + dims, limit: SizeLimits.maxIDXDataBytes,
+                                               field: "IDX dimensions x \(type.size)-byte elements (data bytes)")
+            return (type, dims, size)
+        } catch let e as SizeError {
+            throw FormatError(path, e.description)
         }
-        throw FormatError(path, "file has more data than its dimensions say (\(size) data bytes expected)")
     }
 }

@@ -9,11 +9,15 @@ import NNCore
 /// Everything a model file holds: the network, how its inputs are prepared, and where it came from.
 public struct Model: Equatable, Sendable {
     public var architecture: Architecture
-    /// Every stored tensor in layer order: W1, b1, [gamma1, beta1, mean1, var1], W2, b2, ...;
-    /// weights [inputs, outputs], biases and batch-norm tensors [1, features].
+    /// Every stored tensor in layer order (`architecture.tensors`): W1, b1, [gamma1, beta1, mean1, var1],
+    /// W2, b2, ...; dense weights [inputs, outputs], convolution weights [filters, channels*kh*kw], biases
+    /// and batch-norm tensors [1, features].
     public var parameters: [Matrix<Float>]
-    /// Shape of one input, e.g. [28, 28] for images; its product is the input size.
-    public var inputShape: [Int]
+    /// Shape of one input, e.g. [28, 28] for images read by a dense layer, [1, 28, 28] for a convolution.
+    public var inputShape: [Int] {
+        get { architecture.inputShape }
+        set { architecture.inputShape = newValue }
+    }
     public var scaling: InputScaling
     /// Binary tasks on multi-class labels: which label counts as 1.
     public var positiveClass: Int?
@@ -27,8 +31,8 @@ public struct Model: Equatable, Sendable {
     public init(architecture: Architecture, parameters: [Matrix<Float>], inputShape: [Int], scaling: InputScaling = InputScaling(),
                 positiveClass: Int? = nil, imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
         self.architecture = architecture
+        self.architecture.inputShape = inputShape
         self.parameters = parameters
-        self.inputShape = inputShape
         self.scaling = scaling
         self.positiveClass = positiveClass
         self.imageRecipe = imageRecipe
@@ -37,9 +41,9 @@ public struct Model: Equatable, Sendable {
     }
 
     /// Builds a model from a trained network.
-    public init(network: Network<Float>, inputShape: [Int], scaling: InputScaling, positiveClass: Int? = nil,
+    public init(network: Network<Float>, scaling: InputScaling, positiveClass: Int? = nil,
                 imageRecipe: ImageRecipe? = nil, classNames: [String] = [], metadata: [MetadataEntry] = []) {
-        self.init(architecture: network.architecture, parameters: network.allTensors.map { $0.value }, inputShape: inputShape,
+        self.init(architecture: network.architecture, parameters: network.allTensors.map { $0.value }, inputShape: network.inputShape,
                   scaling: scaling, positiveClass: positiveClass, imageRecipe: imageRecipe, classNames: classNames, metadata: metadata)
     }
 
@@ -49,10 +53,18 @@ public struct Model: Equatable, Sendable {
     }
 
     public var encoding: TargetEncoding {
-        TargetEncoding(output: architecture.output, outputCount: architecture.outputSize ?? 0, positiveClass: positiveClass)
+        TargetEncoding(output: architecture.output, outputCount: architecture.outputSize, positiveClass: positiveClass)
     }
 
     public func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+
+    /// The size of a one-channel image the network takes: an input shape [H, W] or [1, H, W].
+    public var imageSize: (height: Int, width: Int)? {
+        let s = inputShape
+        if s.count == 2 { return (s[0], s[1]) }
+        if s.count == 3 && s[0] == 1 { return (s[1], s[2]) }
+        return nil
+    }
 }
 
 /// An image normalisation recipe: a name and its numeric parameters.
@@ -79,10 +91,18 @@ public enum ModelFormat {
     /// 0x89 'N' 'N' 'M' CR LF 0x1A LF: non-ASCII first byte, and line-ending damage is detectable (as in PNG).
     public static let magic: [UInt8] = [0x89, 0x4E, 0x4E, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
     public static let major: UInt16 = 1
-    /// 1.1 added the batch-norm and dropout layer kinds.
-    public static let minor: UInt16 = 1
-    /// Largest tensor a reader accepts (elements), against absurd sizes in corrupt files.
-    public static let maxTensorElements = 1 << 28
+    /// The newest minor version this build writes and reads. A file is stamped with the lowest minor
+    /// version that knows all of its layer kinds (at least 1.1): 1.1 added batch norm and dropout, 1.2
+    /// convolution, pooling and flatten.
+    public static let minor: UInt16 = LayerKinds.all.map { $0.sinceMinorVersion }.reduce(1, max)
+
+    /// "reads 1.x, writes 1.1-1.2", for --version.
+    public static var versionText: String { "model files: reads \(major).x, writes \(major).1-\(major).\(minor)" }
+
+    /// The version a file holding these layers is stamped with.
+    public static func minorVersion(for architecture: Architecture) -> UInt16 {
+        architecture.layers.map { type(of: $0).sinceMinorVersion }.reduce(1, max)
+    }
 }
 
 // MARK: - Writer
@@ -92,25 +112,18 @@ public enum ModelFileWriter {
     public static func encode(_ model: Model) -> [UInt8] {
         var out = ModelFormat.magic
         out.appendLE(ModelFormat.major)
-        out.appendLE(ModelFormat.minor)
+        out.appendLE(ModelFormat.minorVersion(for: model.architecture))
 
         var head = [UInt8]()
         head.appendLE(UInt32(model.architecture.layers.count))
         for layer in model.architecture.layers {
-            switch layer {
-            case .affine(let i, let o):
-                head.append(1)
-                head.appendLE(UInt32(i))
-                head.appendLE(UInt32(o))
-            case .activation(let a):
-                head.append(2)
-                head.append(activationCode(a))
-            case .batchNorm(let n):
-                head.append(3)
-                head.appendLE(UInt32(n))
-            case .dropout(let r):
-                head.append(4)
-                head.appendLE(r.bitPattern)
+            head.append(type(of: layer).code)
+            for field in layer.fields {
+                switch field {
+                case .byte(let b): head.append(b)
+                case .count(let n): head.appendLE(UInt32(n))
+                case .real(let r): head.appendLE(r.bitPattern)
+                }
             }
         }
         head.append(outputCode(model.architecture.output))
@@ -178,7 +191,14 @@ public enum ModelFileWriter {
 /// Decodes and validates model files. Every failure is a `FormatError` with its own message.
 public enum ModelFileReader {
     public static func read(_ path: String) throws -> Model {
-        try decode(readWholeFile(path), path: path)
+        try decode(readWholeFile(path, limit: SizeLimits.maxModelFileBytes, kind: "a model file", checkStart: startCheck(path)), path: path)
+    }
+
+    /// Refuses input that does not start like a model file after its first bytes (/dev/zero, a PNG).
+    public static func startCheck(_ path: String) -> ([UInt8]) throws -> Void {
+        { start in
+            if start.count >= 8 && Array(start.prefix(8)) != ModelFormat.magic { throw FormatError(path, "not a model file (wrong magic bytes)") }
+        }
     }
 
     /// The optional sections this reader does not interpret itself (checkpoints use them), by type.
@@ -254,31 +274,26 @@ public enum ModelFileReader {
         var h = ByteReader(sections["HEAD"]!)
         func headFail(_ m: String) -> FormatError { fail("section HEAD: \(m)") }
         guard let layerCount: UInt32 = h.le(), layerCount <= 10_000 else { throw headFail("bad layer count") }
-        var layers: [LayerSpec] = []
+        var layers: [any LayerSpec] = []
         for i in 0..<Int(layerCount) {
-            guard let kind = h.byte() else { throw headFail("truncated at layer \(i)") }
-            switch kind {
-            case 1:
-                guard let inputs: UInt32 = h.le(), let outputs: UInt32 = h.le() else { throw headFail("truncated at layer \(i)") }
-                layers.append(.affine(inputs: Int(inputs), outputs: Int(outputs)))
-            case 2:
-                guard let code = h.byte(), let a = activation(code) else { throw headFail("unknown activation at layer \(i)") }
-                layers.append(.activation(a))
-            case 3:
-                guard let n: UInt32 = h.le() else { throw headFail("truncated at layer \(i)") }
-                layers.append(.batchNorm(features: Int(n)))
-            case 4:
-                guard let bits: UInt64 = h.le() else { throw headFail("truncated at layer \(i)") }
-                layers.append(.dropout(ratio: Double(bitPattern: bits)))
-            default:
-                throw headFail("unknown layer kind \(kind) at layer \(i)")
+            guard let code = h.byte() else { throw headFail("truncated at layer \(i + 1)") }
+            guard let kind = LayerKinds.kind(code: code) else {
+                throw headFail("unknown layer kind \(code) at layer \(i + 1) (written by a newer tool?)")
             }
+            var fields: [LayerField] = []
+            for k in kind.fieldKinds {
+                switch k {
+                case .byte: h.byte().map { fields.append(.byte($0)) }
+                case .count: (h.le() as UInt32?).map { fields.append(.count(Int($0))) }
+                case .real: (h.le() as UInt64?).map { fields.append(.real(Double(bitPattern: $0))) }
+                }
+            }
+            guard fields.count == kind.fieldKinds.count else { throw headFail("truncated at layer \(i + 1)") }
+            do { layers.append(try kind.init(fields: fields)) } catch { throw headFail("layer \(i + 1): \(error.message)") }
         }
         guard let oc = h.byte(), let output = outputKind(oc) else { throw headFail("unknown output kind") }
         guard let positive: Int32 = h.le() else { throw headFail("truncated") }
         if h.remaining != 0 { throw headFail("\(h.remaining) unexpected trailing bytes") }
-        let architecture = Architecture(layers: layers, output: output)
-        if let problem = architecture.validate() { throw fail("inconsistent sizes: \(problem)") }
 
         // INPT: input shape and scaling
         var p = ByteReader(sections["INPT"]!)
@@ -293,27 +308,15 @@ public enum ModelFileReader {
         }
         let scaling = InputScaling(scale: Double(bitPattern: scaleBits), offset: Double(bitPattern: offsetBits))
         if !scaling.scale.isFinite || !scaling.offset.isFinite { throw fail("section INPT: non-finite input scaling") }
-        if shape.reduce(1, *) != architecture.inputSize {
-            throw fail("inconsistent sizes: input shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values, the first layer takes \(architecture.inputSize ?? 0)")
+        let architecture = Architecture(inputShape: shape, layers: layers, output: output)
+        if let problem = architecture.validate() {
+            throw fail("inconsistent sizes: input \(CheckedSize.shape(shape)): \(problem)")
         }
 
         // WGHT: tensors, checked against the architecture
         var w = ByteReader(sections["WGHT"]!)
         guard let tensorCount: UInt32 = w.le() else { throw fail("section WGHT: truncated") }
-        var expected: [(String, Int, Int)] = []
-        var affine = 0
-        for l in layers {
-            switch l {
-            case .affine(let i, let o):
-                affine += 1
-                expected.append(("W\(affine)", i, o))
-                expected.append(("b\(affine)", 1, o))
-            case .batchNorm(let n):
-                for name in ["gamma", "beta", "mean", "var"] { expected.append(("\(name)\(affine)", 1, n)) }
-            case .activation, .dropout:
-                break
-            }
-        }
+        let expected = architecture.tensors.map { ($0.name, $0.spec.rows, $0.spec.cols) }
         if Int(tensorCount) != expected.count {
             throw fail("inconsistent sizes: \(tensorCount) weight tensors, the architecture needs \(expected.count)")
         }
@@ -323,8 +326,8 @@ public enum ModelFileReader {
             if Int(rows) != er || Int(cols) != ec {
                 throw fail("inconsistent sizes: tensor \(name) is \(rows)x\(cols), the architecture needs \(er)x\(ec)")
             }
-            let n = Int(rows) * Int(cols)
-            if n > ModelFormat.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
+            let n = er * ec   // within SizeLimits.maxTensorElements: validated above
+            if n > SizeLimits.maxTensorElements || w.remaining < 4 * n { throw fail("section WGHT: truncated in tensor \(name)") }
             let storage = w.floats(n)
             if let k = storage.firstIndex(where: { !$0.isFinite }) {
                 throw fail("tensor \(name) has a non-finite value (\(storage[k])) at index \(k)")
@@ -370,14 +373,6 @@ public enum ModelFileReader {
 
 // MARK: - Codes and helpers
 
-private func activationCode(_ a: Activation) -> UInt8 {
-    switch a {
-    case .relu: return 1
-    case .sigmoid: return 2
-    case .tanh: return 3
-    }
-}
-private func activation(_ c: UInt8) -> Activation? { [1: .relu, 2: .sigmoid, 3: .tanh][c] }
 private func outputCode(_ o: OutputKind) -> UInt8 {
     switch o {
     case .softmaxCrossEntropy: return 1
@@ -403,17 +398,17 @@ func crc32Of(_ type: [UInt8], _ data: [UInt8]) -> UInt32 {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+    package mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         var x = v.littleEndian
         Swift.withUnsafeBytes(of: &x) { append(contentsOf: $0) }
     }
-    mutating func appendString(_ s: String) {
+    package mutating func appendString(_ s: String) {
         let b = Array(s.utf8)
         appendLE(UInt32(b.count))
         append(contentsOf: b)
     }
     /// Appends floats as little-endian binary32, in one pass.
-    mutating func appendLE(floats: [Float]) {
+    package mutating func appendLE(floats: [Float]) {
         #if _endian(little)
         floats.withUnsafeBytes { append(contentsOf: $0) }
         #else
@@ -423,20 +418,20 @@ extension Array where Element == UInt8 {
 }
 
 /// Bounds-checked little-endian reads; every read returns nil past the end.
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset: Int
-    init(_ bytes: [UInt8], offset: Int = 0) {
+package struct ByteReader {
+    package let bytes: [UInt8]
+    package var offset: Int
+    package init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
-    var remaining: Int { bytes.count - offset }
-    mutating func byte() -> UInt8? {
+    package var remaining: Int { bytes.count - offset }
+    package mutating func byte() -> UInt8? {
         guard remaining >= 1 else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
-    mutating func le<T: FixedWidthInteger>() -> T? {
+    package mutating func le<T: FixedWidthInteger>() -> T? {
         let n = MemoryLayout<T>.size
         guard remaining >= n else { return nil }
         var v: T = 0
@@ -444,13 +439,13 @@ struct ByteReader {
         offset += n
         return v
     }
-    mutating func bytes(_ n: Int) -> [UInt8]? {
+    package mutating func bytes(_ n: Int) -> [UInt8]? {
         guard n >= 0, remaining >= n else { return nil }
         defer { offset += n }
         return Array(bytes[offset..<(offset + n)])
     }
     /// n little-endian binary32 values (the caller has checked that 4n bytes remain).
-    mutating func floats(_ n: Int) -> [Float] {
+    package mutating func floats(_ n: Int) -> [Float] {
         var out = [Float](repeating: 0, count: n)
         #if _endian(little)
         out.withUnsafeMutableBytes { dst in
@@ -462,7 +457,7 @@ struct ByteReader {
         #endif
         return out
     }
-    mutating func string() -> String? {
+    package mutating func string() -> String? {
         guard let n: UInt32 = le(), let b = bytes(Int(n)) else { return nil }
         return String(validating: b, as: UTF8.self)
     }

@@ -46,7 +46,8 @@ public struct DigitNormalizer: Equatable, Sendable {
     public init(parameters p: [String: Double]) {
         func int(_ v: Double?, _ d: Int, _ range: ClosedRange<Int>) -> Int {
             guard let v, v.isFinite else { return d }
-            return min(max(Int(v.rounded()), range.lowerBound), range.upperBound)
+            // clamped as a Double first: a model file may say 1e300, and Int(1e300) traps
+            return Int(min(max(v.rounded(), Double(range.lowerBound)), Double(range.upperBound)))
         }
         func dbl(_ v: Double?, _ d: Double, _ range: ClosedRange<Double>) -> Double {
             guard let v, v.isFinite else { return d }
@@ -308,7 +309,7 @@ private func quantile(_ histogram: [Int], _ rank: Int) -> Int {
 /// Resamples the (bw x bh) region at (x0, y0) of `s` (row length `width`) to ow x oh: area averaging
 /// when shrinking (each output pixel is the exact mean of the source area it covers), bilinear when
 /// enlarging. Separable: rows first, then columns.
-private func resample(_ s: [Float], width: Int, x0: Int, y0: Int, bw: Int, bh: Int, ow: Int, oh: Int) -> [Float] {
+func resample(_ s: [Float], width: Int, x0: Int, y0: Int, bw: Int, bh: Int, ow: Int, oh: Int) -> [Float] {
     let wx = resampleWeights(source: bw, target: ow)
     let wy = resampleWeights(source: bh, target: oh)
     var horizontal = [Float](repeating: 0, count: ow * bh)
@@ -330,7 +331,7 @@ private func resample(_ s: [Float], width: Int, x0: Int, y0: Int, bw: Int, bh: I
 }
 
 /// For each of `target` output samples, the source samples and weights (summing to 1) that make it.
-private func resampleWeights(source: Int, target: Int) -> [[(Int, Float)]] {
+func resampleWeights(source: Int, target: Int) -> [[(Int, Float)]] {
     let scale = Double(source) / Double(target)  // source pixels per output pixel
     return (0..<target).map { o in
         if scale >= 1 {

@@ -7,6 +7,7 @@
 // on a transparent background becomes dark ink on white paper.
 
 internal import CPNGReader
+import NNCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -68,6 +69,16 @@ public func decodePNG(_ bytes: [UInt8], maxPixels: Int = PNGLimits.defaultMaxPix
     guard bytes.count >= 8, Array(bytes[0..<8]) == pngSignature else {
         throw ImageError(bytes.isEmpty ? "not a PNG file (empty)" : "not a PNG file (bad signature)")
     }
+    return try decodeSignedPNG(bytes, maxPixels: maxPixels)
+}
+
+/// Refuses the first bytes of a file that cannot be a PNG (a reader's early look: /dev/zero is refused
+/// after one read instead of being read to the size limit).
+public func checkPNGStart(_ start: [UInt8]) throws {
+    if start.count >= 8 && Array(start[0..<8]) != pngSignature { throw ImageError("not a PNG file (bad signature)") }
+}
+
+private func decodeSignedPNG(_ bytes: [UInt8], maxPixels: Int) throws -> GrayImage {
     // Our own look at IHDR gives clear messages for empty and huge images (libpng would call a zero width
     // an error in its own words, and accepts sizes far beyond what we want to allocate).
     if bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8) {
@@ -77,7 +88,7 @@ public func decodePNG(_ bytes: [UInt8], maxPixels: Int = PNGLimits.defaultMaxPix
     }
 
     var result = nn_png_gray()
-    let status = bytes.withUnsafeBufferPointer { nn_png_read_gray($0.baseAddress, $0.count, UInt64(maxPixels), &result) }
+    let status = bytes.withUnsafeBufferPointer { nn_png_read_gray($0.baseAddress, $0.count, UInt64(max(maxPixels, 0)), &result) }
     switch Int(status) {
     case Int(NN_PNG_OK):
         let width = Int(result.width), height = Int(result.height)
@@ -99,8 +110,9 @@ public func encodePNG(_ image: GrayImage) throws -> [UInt8] {
 
 private func checkSize(width: Int, height: Int, maxPixels: Int) throws {
     if width == 0 || height == 0 { throw ImageError("image is empty (\(width)x\(height))") }
-    if width.multipliedReportingOverflow(by: height).partialValue > maxPixels || width > Int(Int32.max)
-        || height > Int(Int32.max) {
+    // PNG sizes are at most 2^31 - 1 each (the header holds 32 bits)
+    guard let pixels = CheckedSize.productOrNil([width, height]), pixels <= maxPixels, width <= Int(Int32.max),
+          height <= Int(Int32.max) else {
         throw ImageError("image is \(width)x\(height) pixels, over the limit of \(maxPixels)")
     }
 }

@@ -272,3 +272,40 @@ private func appendChunk(_ out: inout [UInt8], _ type: String, _ data: [UInt8]) 
     let crc = typeAndData.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
     out += bigEndian32(UInt32(crc))
 }
+
+/// An 8-bit RGB picture (3 bytes a pixel, row-major) as a PNG file, the plain way drawn pictures need:
+/// every row filtered "up" (charts are mostly areas of one colour, which "up" turns into zeros), zlib
+/// level 6. `PNGEncoder` writes every other kind of PNG.
+public func encodePNG(width: Int, height: Int, rgb8: [UInt8]) throws -> [UInt8] {
+    guard width > 0, height > 0, width <= 0x7FFF_FFFF, height <= 0x7FFF_FFFF, rgb8.count == width * height * 3 else {
+        throw ImageError("an RGB image of \(width)x\(height) needs \(width * height * 3) bytes, not \(rgb8.count)")
+    }
+    let rowBytes = width * 3
+    var raw = [UInt8](repeating: 0, count: height * (rowBytes + 1))
+    raw.withUnsafeMutableBufferPointer { out in
+        rgb8.withUnsafeBufferPointer { px in
+            for y in 0..<height {
+                let o = y * (rowBytes + 1), row = y * rowBytes
+                out[o] = 2   // up
+                if y == 0 {
+                    for i in 0..<rowBytes { out[o + 1 + i] = px[i] }
+                } else {
+                    for i in 0..<rowBytes { out[o + 1 + i] = px[row + i] &- px[row - rowBytes + i] }
+                }
+            }
+        }
+    }
+    var compressedLength = compressBound(uLong(raw.count))
+    var compressed = [UInt8](repeating: 0, count: Int(compressedLength))
+    let status = raw.withUnsafeBufferPointer { src in
+        compressed.withUnsafeMutableBufferPointer { dst in
+            compress2(dst.baseAddress, &compressedLength, src.baseAddress, uLong(src.count), 6)
+        }
+    }
+    guard status == Z_OK else { throw ImageError("zlib compress2 failed (\(status))") }
+    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    appendChunk(&out, "IHDR", bigEndian32(UInt32(width)) + bigEndian32(UInt32(height)) + [8, 2, 0, 0, 0])
+    appendChunk(&out, "IDAT", Array(compressed[..<Int(compressedLength)]))
+    appendChunk(&out, "IEND", [])
+    return out
+}

@@ -12,94 +12,118 @@ import NNCore
 /// `nn-eval --confusion`: a heat map of `report.confusion`, with the accuracy in the title.
 /// `classNames` label the classes in order; missing names fall back to the class index.
 public func confusionHeatmapSVG(_ report: ClassificationReport, classNames: [String], title: String) -> String {
-    let n = report.classCount
-    let names = (0..<n).map { $0 < classNames.count ? classNames[$0] : String($0) }
-    let cell = Double(max(20, min(48, 640 / max(1, n))))
-    let countFont = max(7.0, (cell * 0.3).rounded())
-    let labelFont = max(9.0, min(13.0, cell * 0.45))
-    // Rough text widths at a sans-serif font of size f: 0.58 f per character.
-    let longest = Double(names.map(\.count).max() ?? 1)
-    let labelWidth = longest * labelFont * 0.58
-    // Column labels go vertical when they would not fit across a cell.
-    let verticalColumns = labelWidth > cell - 4
+    let layout = HeatmapLayout(report, classNames: classNames, title: title)
+    var canvas = SVGCanvas(width: layout.width, height: layout.height, title: "\(title) (\(layout.accuracy))")
+    layout.draw(report, on: &canvas)
+    return canvas.document
+}
 
-    let left = 40 + labelWidth + 10                 // y-axis title, row labels
-    let top = 56.0                                  // title, subtitle
-    let gridSize = cell * Double(n)
-    let columnLabelHeight = verticalColumns ? labelWidth + 8 : labelFont + 8
-    let scaleWidth = 70.0                           // colour scale on the right
-    let width = (left + gridSize + 20 + scaleWidth).rounded(.up)
-    let height = (top + gridSize + columnLabelHeight + 34).rounded(.up)
+/// `nn-eval --confusion FILE`: the heat map as SVG or PNG.
+public func confusionHeatmap(_ report: ClassificationReport, classNames: [String], title: String, format: PictureFormat) throws -> [UInt8] {
+    switch format {
+    case .svg: return Array(confusionHeatmapSVG(report, classNames: classNames, title: title).utf8)
+    case .png:
+        let layout = HeatmapLayout(report, classNames: classNames, title: title)
+        var canvas = RasterCanvas(width: layout.width, height: layout.height)
+        layout.draw(report, on: &canvas)
+        return try canvas.png()
+    }
+}
 
-    let accuracy = "accuracy \(fixed(report.accuracy * 100, 2))% (\(report.correct)/\(report.sampleCount))"
-    var s = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-        viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-        <title>\(xmlEscaped(title)) (\(accuracy))</title>
-        <rect width="100%" height="100%" fill="white"/>
-        <text class="title" x="\(px(width / 2))" y="24" text-anchor="middle" font-size="16" \
-        font-weight="bold">\(xmlEscaped(title))</text>
-        <text class="subtitle" x="\(px(width / 2))" y="42" text-anchor="middle" font-size="13">\(accuracy)</text>
+/// Sizes and positions of the heat map: the picture is as wide as its widest part, the grid with its
+/// labels or the title, so nothing is cut.
+struct HeatmapLayout {
+    let n: Int
+    let names: [String]
+    let title: String
+    let accuracy: String
+    let cell, countFont, labelFont, labelWidth: Double
+    let verticalColumns: Bool
+    let left, top, gridSize, columnLabelHeight: Double
+    let width: Int, height: Int
 
-        """
-    // Cells, row-major.
-    s += "<g class=\"cells\" font-size=\"\(px(countFont))\" text-anchor=\"middle\">\n"
-    for t in 0..<n {
-        let rowTotal = report.confusion[t].reduce(0, +)
-        for p in 0..<n {
-            let count = report.confusion[t][p]
-            let fraction = rowTotal == 0 ? 0 : Double(count) / Double(rowTotal)
-            let x = left + Double(p) * cell, y = top + Double(t) * cell
-            // Zeros in grey: with many classes they are most cells, and the errors should stand out.
-            let textColor = fraction > 0.5 ? "white" : count == 0 ? "#999999" : "black"
-            let attributes = "data-truth=\"\(t)\" data-predicted=\"\(p)\""
-            s += "<rect class=\"cell\" \(attributes) x=\"\(px(x))\" y=\"\(px(y))\" width=\"\(px(cell))\" "
-                + "height=\"\(px(cell))\" fill=\"\(heatColor(fraction))\" stroke=\"#cccccc\" stroke-width=\"0.5\"/>\n"
-            s += "<text class=\"count\" \(attributes) x=\"\(px(x + cell / 2))\" y=\"\(px(y + cell / 2 + countFont * 0.35))\" "
-                + "fill=\"\(textColor)\">\(count)</text>\n"
+    init(_ report: ClassificationReport, classNames: [String], title: String) {
+        n = report.classCount
+        names = (0..<n).map { $0 < classNames.count ? classNames[$0] : String($0) }
+        self.title = title
+        accuracy = "accuracy \(fixed(report.accuracy * 100, 2))% (\(report.correct)/\(report.sampleCount))"
+        cell = Double(max(20, min(48, 640 / max(1, n))))
+        countFont = max(7.0, (cell * 0.3).rounded())
+        labelFont = max(9.0, min(13.0, cell * 0.45))
+        let font = labelFont
+        labelWidth = names.map { textWidth($0, size: font) }.max() ?? 0
+        // Column labels go vertical when they would not fit across a cell.
+        verticalColumns = labelWidth > cell - 4
+        gridSize = cell * Double(n)
+        columnLabelHeight = verticalColumns ? labelWidth + 8 : labelFont + 8
+        let scaleWidth = 70.0                                   // colour scale on the right
+        let contentWidth = 40 + labelWidth + 10 + gridSize + 20 + scaleWidth
+        let titleWidth = max(textWidth(title, size: 16, bold: true), textWidth(accuracy, size: 13)) + 60
+        let total = max(contentWidth, titleWidth).rounded(.up)
+        // the grid and its labels centred under a title wider than they are
+        left = (total - contentWidth) / 2 + 40 + labelWidth + 10
+        top = 56
+        width = Int(total)
+        height = Int((top + gridSize + columnLabelHeight + 34).rounded(.up))
+    }
+
+    func draw(_ report: ClassificationReport, on canvas: inout some Canvas) {
+        let w = Double(width)
+        canvas.text(title, x: w / 2, y: 24, size: 16, anchor: .middle, bold: true, class: "title")
+        canvas.text(accuracy, x: w / 2, y: 42, size: 13, anchor: .middle, class: "subtitle")
+        // Cells, row-major.
+        canvas.beginGroup([("class", "cells")])
+        for t in 0..<n {
+            let rowTotal = report.confusion[t].reduce(0, +)
+            for p in 0..<n {
+                let count = report.confusion[t][p]
+                let fraction = rowTotal == 0 ? 0 : Double(count) / Double(rowTotal)
+                let x = left + Double(p) * cell, y = top + Double(t) * cell
+                // Zeros in grey: with many classes they are most cells, and the errors should stand out.
+                let textColor = fraction > 0.5 ? "white" : count == 0 ? "#999999" : "black"
+                let attributes = [("data-truth", String(t)), ("data-predicted", String(p))]
+                canvas.rect(x: x, y: y, width: cell, height: cell, fill: heatColor(fraction), stroke: "#cccccc", strokeWidth: 0.5,
+                            attributes: [("class", "cell")] + attributes)
+                canvas.text(String(count), x: x + cell / 2, y: y + cell / 2 + countFont * 0.35, size: countFont, anchor: .middle,
+                            bold: false, fill: textColor, vertical: false, attributes: [("class", "count")] + attributes)
+            }
         }
-    }
-    s += "</g>\n"
-    // Class labels.
-    s += "<g class=\"labels\" font-size=\"\(px(labelFont))\">\n"
-    for (i, name) in names.enumerated() {
-        let y = top + (Double(i) + 0.5) * cell + labelFont * 0.35
-        s += "<text class=\"row-label\" x=\"\(px(left - 6))\" y=\"\(px(y))\" text-anchor=\"end\">\(xmlEscaped(name))</text>\n"
-    }
-    let columnTop = top + gridSize + 6
-    for (i, name) in names.enumerated() {
-        let x = left + (Double(i) + 0.5) * cell
-        if verticalColumns {
-            let cx = x + labelFont * 0.35
-            s += "<text class=\"column-label\" x=\"\(px(cx))\" y=\"\(px(columnTop))\" text-anchor=\"end\" "
-                + "transform=\"rotate(-90 \(px(cx)) \(px(columnTop)))\">\(xmlEscaped(name))</text>\n"
-        } else {
-            s += "<text class=\"column-label\" x=\"\(px(x))\" y=\"\(px(columnTop + labelFont))\" "
-                + "text-anchor=\"middle\">\(xmlEscaped(name))</text>\n"
+        canvas.endGroup()
+        // Class labels.
+        canvas.beginGroup([("class", "labels")])
+        for (i, name) in names.enumerated() {
+            canvas.text(name, x: left - 6, y: top + (Double(i) + 0.5) * cell + labelFont * 0.35, size: labelFont, anchor: .end,
+                        class: "row-label")
         }
+        let columnTop = top + gridSize + 6
+        for (i, name) in names.enumerated() {
+            let x = left + (Double(i) + 0.5) * cell
+            if verticalColumns {
+                canvas.text(name, x: x + labelFont * 0.35, y: columnTop, size: labelFont, anchor: .end, vertical: true, class: "column-label")
+            } else {
+                canvas.text(name, x: x, y: columnTop + labelFont, size: labelFont, anchor: .middle, class: "column-label")
+            }
+        }
+        canvas.endGroup()
+        // Axis titles.
+        let rowMid = top + gridSize / 2
+        canvas.text("predicted class", x: left + gridSize / 2, y: top + gridSize + columnLabelHeight + 22, size: 13, anchor: .middle,
+                    class: "axis-title")
+        let axisX = left - labelWidth - 30
+        canvas.text("true class", x: axisX, y: rowMid, size: 13, anchor: .middle, vertical: true, class: "axis-title")
+        // Colour scale: five swatches of the row fraction, 1 on top.
+        let scaleLeft = left + gridSize + 20
+        let swatch = min(24.0, max(12.0, gridSize / 5))
+        canvas.beginGroup([("class", "scale")])
+        canvas.text("row share", x: scaleLeft, y: top - 4, size: 10)
+        for k in 0..<5 {
+            let fraction = Double(4 - k) / 4
+            let y = top + Double(k) * swatch
+            canvas.rect(x: scaleLeft, y: y, width: 14, height: swatch, fill: heatColor(fraction), stroke: "#cccccc", strokeWidth: 0.5)
+            canvas.text(fixed(fraction, 2), x: scaleLeft + 18, y: y + swatch / 2 + 3.5, size: 10)
+        }
+        canvas.endGroup()
     }
-    s += "</g>\n"
-    // Axis titles.
-    let rowMid = top + gridSize / 2
-    s += "<text class=\"axis-title\" x=\"\(px(left + gridSize / 2))\" y=\"\(px(top + gridSize + columnLabelHeight + 22))\" "
-        + "text-anchor=\"middle\" font-size=\"13\">predicted class</text>\n"
-    s += "<text class=\"axis-title\" x=\"20\" y=\"\(px(rowMid))\" text-anchor=\"middle\" font-size=\"13\" "
-        + "transform=\"rotate(-90 20 \(px(rowMid)))\">true class</text>\n"
-    // Colour scale: five swatches of the row fraction, 1 on top.
-    let scaleLeft = left + gridSize + 20
-    let swatch = min(24.0, max(12.0, gridSize / 5))
-    s += "<g class=\"scale\" font-size=\"10\">\n"
-    s += "<text x=\"\(px(scaleLeft))\" y=\"\(px(top - 4))\">row share</text>\n"
-    for k in 0..<5 {
-        let fraction = Double(4 - k) / 4
-        let y = top + Double(k) * swatch
-        s += "<rect x=\"\(px(scaleLeft))\" y=\"\(px(y))\" width=\"14\" height=\"\(px(swatch))\" fill=\"\(heatColor(fraction))\" "
-            + "stroke=\"#cccccc\" stroke-width=\"0.5\"/>"
-        s += "<text x=\"\(px(scaleLeft + 18))\" y=\"\(px(y + swatch / 2 + 3.5))\">\(fixed(fraction, 2))</text>\n"
-    }
-    s += "</g>\n</svg>\n"
-    return s
 }
 
 /// White at 0 to dark blue (#08306b) at 1, linear in sRGB.

@@ -95,28 +95,36 @@ public struct TrainingCurves: Sendable, Equatable {
 
     /// The chart as a standalone SVG document.
     public func svg(title: String) -> String {
-        let width = 960.0, height = 400.0
-        var out = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-            <title>\(xmlEscaped(title))</title>
-            <rect width="100%" height="100%" fill="white"/>
-            <text class="title" x="\(px(width / 2))" y="26" text-anchor="middle" font-size="16" \
-            font-weight="bold">\(xmlEscaped(title))</text>
+        var canvas = SVGCanvas(width: 960, height: 400, title: title)
+        draw(on: &canvas, title: title)
+        return canvas.document
+    }
 
-            """
-        let frame = PanelFrame(left: 0, top: 36, width: width / 2, height: height - 36)
-        out += render(loss, id: "loss", in: frame)
-        out += render(quality, id: "quality", in: PanelFrame(left: width / 2, top: 36, width: width / 2,
-                                                             height: height - 36))
-        out += "</svg>\n"
-        return out
+    /// The chart as an SVG document or a PNG image.
+    public func picture(title: String, format: PictureFormat) throws -> [UInt8] {
+        switch format {
+        case .svg: return Array(svg(title: title).utf8)
+        case .png:
+            var canvas = RasterCanvas(width: 960, height: 400)
+            draw(on: &canvas, title: title)
+            return try canvas.png()
+        }
+    }
+
+    private func draw(on canvas: inout some Canvas, title: String) {
+        let width = 960.0, height = 400.0
+        // A title longer than the picture is set smaller, down to 10 px, then shortened: it never clips.
+        var titleSize = 16.0
+        while titleSize > 10 && textWidth(title, size: titleSize, bold: true) > width - 20 { titleSize -= 1 }
+        canvas.text(fitted(title, size: titleSize, maxWidth: width - 20, bold: true), x: width / 2, y: 26, size: titleSize,
+                    anchor: .middle, bold: true, class: "title")
+        render(loss, id: "loss", in: PanelFrame(left: 0, top: 36, width: width / 2, height: height - 36), on: &canvas)
+        render(quality, id: "quality", in: PanelFrame(left: width / 2, top: 36, width: width / 2, height: height - 36), on: &canvas)
     }
 
     private struct PanelFrame { var left, top, width, height: Double }
 
-    private func render(_ panel: Panel, id: String, in frame: PanelFrame) -> String {
+    private func render(_ panel: Panel, id: String, in frame: PanelFrame, on canvas: inout some Canvas) {
         // Plot area inside the panel; the margins hold tick labels, axis titles and the legend.
         let left = frame.left + 70, right = frame.left + frame.width - 20
         let top = frame.top + 14, bottom = frame.top + frame.height - 84
@@ -133,70 +141,64 @@ public struct TrainingCurves: Sendable, Equatable {
         func X(_ x: Double) -> Double { left + (x - xs.lo) / (xs.hi - xs.lo) * (right - left) }
         func Y(_ y: Double) -> Double { bottom - (y - ys.lo) / (ys.hi - ys.lo) * (bottom - top) }
 
-        var s = "<g class=\"panel\" id=\"\(id)\">\n"
+        canvas.beginGroup([("class", "panel"), ("id", id)])
         // Clip to the plot area plus a marker radius, so points on the edges stay whole.
-        s += "<clipPath id=\"clip-\(id)\"><rect x=\"\(px(left - 4))\" y=\"\(px(top - 4))\" "
-            + "width=\"\(px(right - left + 8))\" height=\"\(px(bottom - top + 8))\"/></clipPath>\n"
+        canvas.defineClip(id: "clip-\(id)", x: left - 4, y: top - 4, width: right - left + 8, height: bottom - top + 8)
         // Grid and ticks.
-        s += "<g class=\"grid\" stroke=\"#dddddd\" stroke-width=\"1\">\n"
-        for v in xs.values { s += "<line x1=\"\(px(X(v)))\" y1=\"\(px(top))\" x2=\"\(px(X(v)))\" y2=\"\(px(bottom))\"/>\n" }
-        for v in ys.values { s += "<line x1=\"\(px(left))\" y1=\"\(px(Y(v)))\" x2=\"\(px(right))\" y2=\"\(px(Y(v)))\"/>\n" }
-        s += "</g>\n"
-        s += "<g class=\"axis x\">\n"
-        s += "<line x1=\"\(px(left))\" y1=\"\(px(bottom))\" x2=\"\(px(right))\" y2=\"\(px(bottom))\" stroke=\"black\"/>\n"
+        canvas.beginGroup([("class", "grid")])
+        for v in xs.values { canvas.line(x1: X(v), y1: top, x2: X(v), y2: bottom, stroke: "#dddddd", width: 1) }
+        for v in ys.values { canvas.line(x1: left, y1: Y(v), x2: right, y2: Y(v), stroke: "#dddddd", width: 1) }
+        canvas.endGroup()
+        canvas.beginGroup([("class", "axis x")])
+        canvas.line(x1: left, y1: bottom, x2: right, y2: bottom, stroke: "black", width: 1)
         for v in xs.values {
-            s += "<line x1=\"\(px(X(v)))\" y1=\"\(px(bottom))\" x2=\"\(px(X(v)))\" y2=\"\(px(bottom + 5))\" stroke=\"black\"/>\n"
-            s += "<text class=\"tick-label\" x=\"\(px(X(v)))\" y=\"\(px(bottom + 18))\" text-anchor=\"middle\">"
-                + "\(xs.label(v))</text>\n"
+            canvas.line(x1: X(v), y1: bottom, x2: X(v), y2: bottom + 5, stroke: "black", width: 1)
+            canvas.text(xs.label(v), x: X(v), y: bottom + 18, anchor: .middle, class: "tick-label")
         }
-        s += "<text class=\"axis-title\" x=\"\(px((left + right) / 2))\" y=\"\(px(bottom + 38))\" "
-            + "text-anchor=\"middle\">epoch</text>\n"
-        s += "</g>\n<g class=\"axis y\">\n"
-        s += "<line x1=\"\(px(left))\" y1=\"\(px(top))\" x2=\"\(px(left))\" y2=\"\(px(bottom))\" stroke=\"black\"/>\n"
+        canvas.text("epoch", x: (left + right) / 2, y: bottom + 38, anchor: .middle, class: "axis-title")
+        canvas.endGroup()
+        canvas.beginGroup([("class", "axis y")])
+        canvas.line(x1: left, y1: top, x2: left, y2: bottom, stroke: "black", width: 1)
         for v in ys.values {
-            s += "<line x1=\"\(px(left - 5))\" y1=\"\(px(Y(v)))\" x2=\"\(px(left))\" y2=\"\(px(Y(v)))\" stroke=\"black\"/>\n"
-            s += "<text class=\"tick-label\" x=\"\(px(left - 8))\" y=\"\(px(Y(v) + 4))\" text-anchor=\"end\">"
-                + "\(ys.label(v))</text>\n"
+            canvas.line(x1: left - 5, y1: Y(v), x2: left, y2: Y(v), stroke: "black", width: 1)
+            canvas.text(ys.label(v), x: left - 8, y: Y(v) + 4, anchor: .end, class: "tick-label")
         }
         let yMid = (top + bottom) / 2, yTitleX = frame.left + 16
-        s += "<text class=\"axis-title\" x=\"\(px(yTitleX))\" y=\"\(px(yMid))\" text-anchor=\"middle\" "
-            + "transform=\"rotate(-90 \(px(yTitleX)) \(px(yMid)))\">\(xmlEscaped(panel.yTitle))</text>\n"
-        s += "</g>\n"
+        canvas.text(panel.yTitle, x: yTitleX, y: yMid, anchor: .middle, vertical: true, class: "axis-title")
+        canvas.endGroup()
         // Data.
         if panel.series.isEmpty {
-            s += "<text class=\"no-data\" x=\"\(px((left + right) / 2))\" y=\"\(px(yMid))\" text-anchor=\"middle\" "
-                + "fill=\"#777777\">no data</text>\n"
+            canvas.text("no data", x: (left + right) / 2, y: yMid, anchor: .middle, fill: "#777777", class: "no-data")
         }
         for series in panel.series {
-            let color = xmlEscaped(series.color)
-            s += "<g class=\"series\" data-name=\"\(xmlEscaped(series.name))\" clip-path=\"url(#clip-\(id))\">\n"
-            let points = series.points.map { "\(px(X($0.x))),\(px(Y($0.y)))" }.joined(separator: " ")
-            s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-            for p in series.points {
-                s += "<circle cx=\"\(px(X(p.x)))\" cy=\"\(px(Y(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
-            }
-            s += "</g>\n"
+            canvas.beginGroup([("class", "series"), ("data-name", series.name)], clip: "clip-\(id)")
+            canvas.polyline(series.points.map { (X($0.x), Y($0.y)) }, stroke: series.color, width: 2)
+            for p in series.points { canvas.circle(cx: X(p.x), cy: Y(p.y), r: 3, fill: series.color) }
+            canvas.endGroup()
         }
         // Legend: one row under the x-axis title.
-        s += "<g class=\"legend\">\n"
+        canvas.beginGroup([("class", "legend")])
         var x = left
         let ly = bottom + 62
         for series in panel.series {
-            let color = xmlEscaped(series.color)
-            s += "<g class=\"legend-entry\">"
-            s += "<line x1=\"\(px(x))\" y1=\"\(px(ly - 4))\" x2=\"\(px(x + 24))\" y2=\"\(px(ly - 4))\" "
-                + "stroke=\"\(color)\" stroke-width=\"2\"/>"
-            s += "<circle cx=\"\(px(x + 12))\" cy=\"\(px(ly - 4))\" r=\"3\" fill=\"\(color)\"/>"
-            s += "<text x=\"\(px(x + 30))\" y=\"\(px(ly))\">\(xmlEscaped(series.name))</text></g>\n"
-            // Rough width of the name at 12 px sans-serif, so entries do not overlap.
-            x += 30 + 7 * Double(series.name.count) + 20
+            canvas.beginGroup([("class", "legend-entry")])
+            canvas.line(x1: x, y1: ly - 4, x2: x + 24, y2: ly - 4, stroke: series.color, width: 2)
+            canvas.circle(cx: x + 12, cy: ly - 4, r: 3, fill: series.color)
+            canvas.text(series.name, x: x + 30, y: ly)
+            canvas.endGroup()
+            x += 30 + textWidth(series.name, size: 12) + 20
         }
-        s += "</g>\n</g>\n"
-        return s
+        canvas.endGroup()
+        canvas.endGroup()
     }
 }
 
 /// `nn-train --plot`: loss and accuracy (or MSE) per epoch, train / validation / test, as an SVG document.
 public func trainingCurvesSVG(_ epochs: [EpochStats], title: String) -> String {
     TrainingCurves(epochs).svg(title: title)
+}
+
+/// `nn-train --plot FILE`: the same chart as SVG or PNG.
+public func trainingCurves(_ epochs: [EpochStats], title: String, format: PictureFormat) throws -> [UInt8] {
+    try TrainingCurves(epochs).picture(title: title, format: format)
 }

@@ -54,7 +54,7 @@ struct PNGStages: ParsableCommand {
     @Option(help: "Passes over the files (the median pass is reported).") var repeats: Int = 3
 
     func run() throws {
-        let files = String(decoding: try readWholeFile(paths), as: UTF8.self).split(separator: "\n").map(String.init)
+        let files = String(decoding: try readWholeFile(paths, limit: 1 << 30, kind: "a list of paths"), as: UTF8.self).split(separator: "\n").map(String.init)
         guard !files.isEmpty else { throw ToolError("\(paths): no paths") }
         func median(_ f: () throws -> Void) rethrows -> Double {
             var times: [Double] = []
@@ -66,7 +66,7 @@ struct PNGStages: ParsableCommand {
             return times.sorted()[times.count / 2]
         }
         var bytes: [[UInt8]] = []
-        let read = try median { bytes = try files.map { try readWholeFile($0) } }
+        let read = try median { bytes = try files.map { try readWholeFile($0, limit: SizeLimits.maxImageFileBytes, kind: "a PNG file") } }
         var images: [GrayImage] = []
         let decode = try median { images = try bytes.map { try decodePNG($0) } }
         var inked = 0

@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
             let t = makeTrainer()
             _ = t.run(trainSet)
             let seconds = t.progress.history.reduce(0) { $0 + $1.seconds }
-            emit(JSON.object([("arch", .string(architecture.sizes.map(String.init).joined(separator: "-"))), ("threads", .int(threads)),
+            emit(JSON.object([("arch", .string(architecture.layersText)), ("threads", .int(threads)),
                               ("epochs", .int(epochs)), ("train_s", .number(round4(seconds))),
                               ("train_samples_per_s", .number(round1(Double(nTrain * epochs) / seconds)))]).text)
             return
@@ -149,7 +149,7 @@ struct Train: ParsableCommand {
         let params = network.parameters.reduce(0) { $0 + $1.value.count }
         let steps = epochs * ((nTrain + batch - 1) / batch)
         let out: JSON = .object([
-            ("peer", .string("nn-toolkit")), ("arch", .string(architecture.sizes.map(String.init).joined(separator: "-"))),
+            ("peer", .string("nn-toolkit")), ("arch", .string(architecture.layersText)),
             ("params", .int(params)), ("data", .string(data)), ("n_train", .int(nTrain)), ("n_test", .int(nTest)),
             ("epochs", .int(epochs)), ("batch", .int(batch)), ("lr", .number(lr)), ("threads", .int(threads)),
             ("repeats", .int(repeats)), ("seed", .int(Int(seed))), ("init", .string("he")), ("optimizer", .string("sgd")),

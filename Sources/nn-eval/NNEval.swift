@@ -14,67 +14,111 @@ struct NNEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-eval",
         abstract: "Score a model on labelled IDX data.",
-        discussion: "With no data arguments, evaluates on the embedded t10k test set. The report goes to stdout.")
+        usage: "nn-eval [-m MODEL] [--data DIR | --images FILE --labels FILE] [options]",
+        discussion: "With no data arguments, evaluates on the embedded t10k test set. The report goes to stdout.",
+        version: versionText)
 
     @Option(name: [.short, .customLong("model")], help: "Model file (- for stdin; default: the shipped model).")
     var model: String?
     @OptionGroup(title: "Data") var data: EvalDataOptions
     @Option(help: "Report format: text or json.") var format: ReportFormat = .text
-    @Option(help: "Samples per inference batch.") var batchSize: Int = 500
-    @Option(help: "Threads for the matrix kernels (default: all cores).") var threads: Int?
-    @Option(help: "Draw the confusion matrix as a labelled heat map into this SVG file.") var confusion: String?
-    @Option(help: "Write a PNG grid of the misclassified images (scaled up, ordered by true class).") var errors: String?
+    @Option(name: [.short, .customLong("output")], help: "Write the report (or --errors-list) to this file instead of stdout.")
+    var output: String = "-"
+    @Option(help: OptionRules.batchSize.help("Samples per inference batch (default: 500, fewer for convolutional networks to bound memory).")) var batchSize: Int?
+    @Option(help: OptionRules.threads.help("Threads for the matrix kernels (default: all cores).")) var threads: Int?
+    @Option(help: "Draw the confusion matrix as a labelled heat map into this .svg or .png file.") var confusion: String?
+    @Option(help: "Draw the misclassified images, grouped by true class and captioned with the predicted class and its probability, into this .png or .svg file.") var errors: String?
     @Flag(help: "Print the misclassified samples (index, truth, prediction) instead of the report.") var errorsList = false
-    @Option(help: "With --errors: at most this many images per true class.") var errorsPerClass: Int = 100
+    @Option(help: OptionRules.errorsPerClass.help("With --errors: at most this many images per true class.")) var errorsPerClass: Int = 100
+
+    func validate() throws {
+        try OptionRules.batchSize.check(batchSize)
+        try OptionRules.threads.check(threads)
+        try OptionRules.errorsPerClass.check(errorsPerClass)
+    }
 
     func run() throws {
-        guard batchSize >= 1 else { throw ToolError("--batch-size must be at least 1") }
-        if let threads { guard threads >= 1 else { throw ToolError("--threads must be at least 1") } }
-        Parallelism.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        Parallelism.threadCount = threads ?? min(ProcessInfo.processInfo.activeProcessorCount, SizeLimits.maxThreads)
         let modelPath = try model ?? Locations.defaultModel()
         let files = try data.files()
+        // every output is checked against the inputs and each other before anything is read; all of them
+        // are written together at the end, or none is
+        var runFiles = RunFiles()
+        runFiles.input("-m", modelPath)
+        runFiles.input("--images", files.images)
+        runFiles.input("--labels", files.labels)
+        runFiles.output(errorsList ? "--errors-list" : "the report (-o)", output)
+        runFiles.output("--confusion", confusion)
+        runFiles.output("--errors", errors)
+        try runFiles.check()
+        // each picture's format follows its name, checked before any work
+        let confusionFormat = try confusion.map { path in
+            guard let f = PictureFormat.forOutput(path, fallback: .svg) else { throw ToolError(PictureFormat.refusal(flag: "--confusion", path: path)) }
+            return f
+        }
+        let errorsFormat = try errors.map { path in
+            guard let f = PictureFormat.forOutput(path, fallback: .png) else { throw ToolError(PictureFormat.refusal(flag: "--errors", path: path)) }
+            return f
+        }
         let m = try ModelFileReader.read(modelPath)
         let set = try IDXDataset.load(files)
         if set.dataset.featureCount != m.architecture.inputSize {
-            throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the model takes \(m.architecture.inputSize ?? 0)")
+            throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the model takes \(m.architecture.inputSize)")
         }
         if let problem = m.encoding.problem(with: set.dataset.labels) { throw FormatError(files.labels, problem) }
-        var mistakes: [(index: Int, truth: Int, predicted: Int)] = []
+        if m.encoding.isRegression && (confusion != nil || errors != nil || errorsList) {
+            throw ToolError("--confusion, --errors and --errors-list need a classification model")
+        }
+        if errors != nil && set.sampleShape.count != 2 {
+            throw ToolError("--errors needs 2-D images; these samples are \(CheckedSize.shape(set.sampleShape))")
+        }
+        var mistakes: [Misclassified] = []
+        var nonFinite: (index: Int, value: Float)? = nil
         let encoding = m.encoding
         let report = evaluate(m.network(Float.self), on: set.dataset, scaling: m.scaling, encoding: encoding, batchSize: batchSize) { range, y in
+            if nonFinite == nil, let k = y.storage.firstIndex(where: { !$0.isFinite }) {
+                nonFinite = (range.lowerBound + k / max(y.cols, 1), y.storage[k])
+            }
             guard !encoding.isRegression else { return }
             for (r, p) in encoding.predictedClasses(y).enumerated() {
                 let truth = encoding.classOf(set.dataset.labels[range.lowerBound + r])
-                if p != truth { mistakes.append((range.lowerBound + r, truth, p)) }
+                // the model's probability for the class it chose (a 1-output sigmoid gives that of class 1)
+                let probability = encoding.isBinary ? (p == 1 ? Double(y[r, 0]) : 1 - Double(y[r, 0])) : Double(y[r, p])
+                if p != truth { mistakes.append(Misclassified(index: range.lowerBound + r, truth: truth, predicted: p, probability: probability)) }
             }
         }
+        if let (index, value) = nonFinite {
+            throw FormatError(modelPath, "the model's output for sample \(index) of \(files.images == "-" ? "<stdin>" : files.images) is \(inWords(Double(value))): "
+                + "its weights overflow Float arithmetic; no report written")
+        }
+        var outputs: [(path: String, bytes: [UInt8])] = []
+        let text = format == .json
+            ? EvaluationText.json(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
+            : EvaluationText.text(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
         guard case .classification(let c) = report else {
-            if confusion != nil || errors != nil || errorsList { throw ToolError("--confusion, --errors and --errors-list need a classification model") }
-            return emit(format == .json
-                ? EvaluationText.json(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
-                : EvaluationText.text(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames))
+            return try writeFilesAtomically([(output, Array((text + "\n").utf8))])
         }
-        if let path = confusion {
-            try writeFileAtomically(Array(confusionHeatmapSVG(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)").utf8), to: path)
+        if let path = confusion, let format = confusionFormat {
+            outputs.append((path, try confusionHeatmap(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)", format: format)))
         }
-        if let path = errors {
-            guard errorsPerClass >= 1 else { throw ToolError("--errors-per-class must be at least 1") }
-            guard set.sampleShape.count == 2 else { throw ToolError("--errors needs 2-D images; these samples are \(set.sampleShape)") }
+        if let path = errors, let format = errorsFormat {
             var perClass: [Int: Int] = [:]
             let shown = mistakes.sorted { ($0.truth, $0.index) < ($1.truth, $1.index) }.filter { e in
                 perClass[e.truth, default: 0] += 1
                 return perClass[e.truth]! <= errorsPerClass
             }
             let d = set.dataset.featureCount
-            let images = shown.map { Array(set.dataset.features[($0.index * d)..<(($0.index + 1) * d)]) }
-            let grid = misclassifiedGrid(images: images, width: set.sampleShape[1], height: set.sampleShape[0],
-                                         entries: shown.enumerated().map { (index: $0.offset, truth: $0.element.truth, predicted: $0.element.predicted) })
-            try writeFileAtomically(try encodePNG(grid), to: path)
+            let dataName = files.images == "-" ? "<stdin>" : String(files.images.split(separator: "/").last ?? "")
+            let title = "nn-eval \(m.architecture.summary): \(grouped(mistakes.count)) of \(grouped(c.sampleCount)) images of \(dataName) misclassified"
+            let legend = "Rows: the true class. Under each image: the class the model predicted, and its probability"
+                + (shown.count < mistakes.count ? " (at most \(errorsPerClass) per class, by index)." : ".")
+            let grid = try misclassifiedGrid(image: { Array(set.dataset.features[($0 * d)..<(($0 + 1) * d)]) },
+                                             width: set.sampleShape[1], height: set.sampleShape[0], entries: shown,
+                                             classNames: m.classNames, title: title, legend: legend,
+                                             totals: Dictionary(mistakes.map { ($0.truth, 1) }, uniquingKeysWith: +), format: format)
+            outputs.append((path, grid))
         }
-        if errorsList { return emit(misclassifiedList(mistakes), terminator: "") }
-        let text = format == .json
-            ? EvaluationText.json(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
-            : EvaluationText.text(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
-        emit(text)
+        outputs.append((output, Array((errorsList ? misclassifiedList(mistakes) : text + "\n").utf8)))
+        try writeFilesAtomically(outputs)
     }
 }

@@ -2,6 +2,7 @@
 // (zlib's gzread, which also reads non-gzip input through unchanged - so we check the magic first).
 import CZlib
 import Foundation
+import NNDigest
 
 /// Why a digest could not be computed.
 struct DigestError: Error, CustomStringConvertible {
@@ -49,4 +50,8 @@ enum Digests {
         }
         return (hasher.finalize(), total)
     }
+}
+
+extension SHA256 {
+    mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
 }

@@ -38,6 +38,9 @@ struct Fetcher {
     /// Fetches every file of the data set; returns the one-line errors of the files that failed.
     func fetch(_ set: DatasetSpec) -> [String] {
         let dir = (options.output as NSString).appendingPathComponent(set.name)
+        // The directories this run creates (data/, data/mnist/) are removed again if nothing was fetched
+        // into them: a failed download leaves no empty data set behind.
+        let created = [options.output, dir].filter { !FileManager.default.fileExists(atPath: $0) }
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
@@ -51,6 +54,9 @@ struct Fetcher {
             } catch {
                 errors.append("\(set.name)/\(error)")
             }
+        }
+        if !errors.isEmpty {
+            for path in created.reversed() { rmdir(path) }   // only succeeds on an empty directory
         }
         return errors
     }

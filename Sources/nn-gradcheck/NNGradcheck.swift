@@ -12,38 +12,54 @@ struct NNGradcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-gradcheck",
         abstract: "Check backprop gradients against central differences (float64): a CI gate.",
+        usage: "nn-gradcheck [-m MODEL | --layers SPEC] [--data DIR | --images FILE --labels FILE] [options]",
         discussion: """
             Checks every parameter tensor of a network, either stored in a model file (--model, at its \
             weights) or freshly initialised from --layers. Data: a few samples of an IDX set, or seeded \
             synthetic inputs and targets. A tensor fails when a coordinate's relative error exceeds --rtol \
             and its absolute difference exceeds --atol, or when all its gradients are zero (a vacuous \
-            check). Coordinates whose step crosses a ReLU kink are skipped and counted.
-            """)
+            check). Coordinates whose step crosses a kink (a ReLU unit flips, a max-pool window changes its winner) are \
+            skipped and counted; max-pool windows tied at the checked point are reported.
+            """,
+        version: versionText)
 
     @Option(name: [.short, .customLong("model")], help: "Model file to check (- for stdin).") var model: String?
     @OptionGroup(title: "Network (when no --model is given; default 784-50-10)") var network: NetworkOptions
     @Option(help: "Seed for initialisation, samples and sampled coordinates.") var seed: UInt64 = 1
-    @Option(help: "L2 weight decay to include in the loss.") var weightDecay: Double = 0
+    @Option(help: OptionRules.weightDecay.help("L2 weight decay to include in the loss.")) var weightDecay: Double = 0
 
     @Option(help: "Directory with the standard IDX files (the training split is used).") var data: String?
     @Option(help: "IDX images file.") var images: String?
     @Option(help: "IDX labels file.") var labels: String?
-    @Option(help: "Samples in the batch (picked at random with the seed).") var samples: Int = 3
+    @Option(help: OptionRules.samples.help("Samples in the batch (picked at random with the seed).")) var samples: Int = 3
 
-    @Option(help: "Central-difference step h.") var step: Double = 1e-3
+    @Option(help: OptionRules.step.help("Central-difference step h.")) var step: Double = 1e-3
     @Flag(help: "Check every coordinate of every tensor.") var all = false
-    @Option(help: "Coordinates sampled per tensor when --all is not given.") var coordinates: Int = 200
-    @Option(help: "Relative tolerance: |a-n| / max(|a|, |n|, floor).") var rtol: Double = 1e-6
-    @Option(help: "Absolute tolerance: a coordinate fails only beyond both.") var atol: Double = 1e-10
-    @Option(help: "Floor of the relative error's denominator.") var floor: Double = 1e-6
+    @Option(help: OptionRules.coordinates.help("Coordinates sampled per tensor when --all is not given.")) var coordinates: Int = 200
+    @Option(help: OptionRules.rtol.help("Relative tolerance: |a-n| / max(|a|, |n|, floor).")) var rtol: Double = 1e-6
+    @Option(help: OptionRules.atol.help("Absolute tolerance: a coordinate fails only beyond both.")) var atol: Double = 1e-10
+    @Option(help: OptionRules.floor.help("Floor of the relative error's denominator.")) var floor: Double = 1e-6
     @Option(help: "Output: table, json, junit.") var format: CheckFormat = .table
-    @Option(help: "Worker threads (default: all cores; results do not depend on it).") var threads: Int?
+    @Option(help: OptionRules.threads.help("Worker threads (default: all cores; results do not depend on it).")) var threads: Int?
     @Option(help: .hidden) var fault: String?
 
+    func validate() throws {
+        try OptionRules.weightDecay.check(weightDecay)
+        try OptionRules.samples.check(samples)
+        try OptionRules.step.check(step)
+        try OptionRules.coordinates.check(coordinates)
+        try OptionRules.rtol.check(rtol)
+        try OptionRules.atol.check(atol)
+        try OptionRules.floor.check(floor)
+        try OptionRules.threads.check(threads)
+    }
+
     func run() throws {
-        guard samples >= 1 else { throw ToolError("--samples must be at least 1") }
-        guard step > 0, step.isFinite, rtol > 0, atol >= 0, floor > 0 else { throw ToolError("--step, --rtol, --floor must be positive, --atol >= 0") }
-        guard all || coordinates >= 1 else { throw ToolError("--coordinates must be at least 1") }
+        var runFiles = RunFiles()
+        runFiles.input("-m", model)
+        runFiles.input("--images", images)
+        runFiles.input("--labels", labels)
+        try runFiles.check()
         let fault = try self.fault.map { name -> Fault in
             guard let f = Fault(rawValue: name) else { throw ToolError("unknown --fault \(name)") }
             return f
@@ -56,17 +72,19 @@ struct NNGradcheck: ParsableCommand {
         config.rtol = rtol
         config.atol = atol
         config.floor = floor
-        config.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        config.threads = threads ?? min(ProcessInfo.processInfo.activeProcessorCount, SizeLimits.maxThreads)
         let build = { () -> Network<Double> in
             let net = problem.makeNetwork()
             net.weightDecay = weightDecay
             return fault.map { $0.plant(in: net) } ?? net
         }
         let start = Date()
-        let results = checkGradients(build(), x: problem.x, targets: problem.targets, config: config, makeReplica: build)
+        let network = build()
+        let results = checkGradients(network, x: problem.x, targets: problem.targets, config: config, makeReplica: build)
         let seconds = Date().timeIntervalSince(start)
-        let report = CheckReport(title: problem.title, samples: problem.x.rows, dataName: problem.dataName, config: config,
+        var report = CheckReport(title: problem.title, samples: problem.x.rows, dataName: problem.dataName, config: config,
                                  results: results, seconds: seconds)
+        report.tiedPoolWindows = tiedPoolWindows(network, x: problem.x)
         switch format {
         case .table: emit(report.table())
         case .json: emit(report.json())
@@ -105,14 +123,15 @@ struct Problem {
                 net.seedRandomLayers(seed)
                 return net
             }
-            encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize!)
+            encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize)
         }
-        let inputs = architecture.inputSize!
+        let inputs = architecture.inputSize
         var rng = SeededGenerator(seed: o.seed &+ 0x6772_6164)
         let x: Matrix<Double>, targets: Targets<Double>, dataName: String
         if o.data != nil || o.images != nil || o.labels != nil {
             let files: DataFiles
             if let images = o.images, let labels = o.labels, o.data == nil {
+                try refusePNG(images, flag: "--images")
                 files = DataFiles(images: images, labels: labels)
             } else if let dir = o.data, o.images == nil, o.labels == nil {
                 files = try IDXDataset.standardFiles(in: dir, split: "train")
@@ -135,11 +154,12 @@ struct Problem {
             dataName = "\(picks.count) samples of \(files.images)"
         } else {
             // Synthetic: pixel-like inputs in [0, 1], random classes or targets.
-            var bytes = [UInt8](repeating: 0, count: o.samples * inputs)
+            let count = try CheckedSize.product([o.samples, inputs], limit: SizeLimits.maxTensorElements, field: "--samples x inputs per sample")
+            var bytes = [UInt8](repeating: 0, count: count)
             for i in 0..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: rng.next() >> 56) }
             x = scaling.batch(Dataset(features: bytes, featureCount: inputs, labels: [Double](repeating: 0, count: o.samples)),
                               Array(0..<o.samples)[...], as: Double.self)
-            let outputs = architecture.outputSize!
+            let outputs = architecture.outputSize
             var t = Matrix<Double>(rows: o.samples, cols: outputs)
             switch architecture.output {
             case .softmaxCrossEntropy:

@@ -18,30 +18,55 @@ struct NNPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-predict",
         abstract: "Classify PNG images (or IDX images) with a model.",
+        usage: "nn-predict [-m MODEL] [options] (FILE.png... | - | --images FILE)",
         discussion: """
-            Each PNG is normalised like MNIST (grayscale, polarity, background, crop, fit 20x20, centre of \
-            mass at the centre of 28x28) with the recipe stored in the model. `-` reads file paths from \
-            stdin, one per line: find scans -name '*.png' | nn-predict -
-            """)
+            Each PNG is normalised with the recipe stored in the model (nn-train --png-recipe): digit, like \
+            MNIST (grayscale, polarity, background, crop, fit 20x20, centre of mass at the centre of 28x28), \
+            or resize (the whole picture scaled to the input size, a light background inverted). Class names \
+            stored in the model (nn-train --class-names) are printed instead of numbers. `-` reads file paths from \
+            stdin, one per line (at most 4096 bytes each): find scans -name '*.png' | nn-predict -
 
-    @Option(name: [.short, .customLong("model")], help: "Model file (default: the shipped models/mnist-default.nnm).")
+            Output, one line per input (--header prints the TSV column names first):
+              classifier (softmax-ce; sigmoid-bce with 1 output: classes 0 and 1):
+                path, then K pairs of label and probability, most likely first (K = --top-k)
+              multi-label (sigmoid-bce with several outputs): the same columns; each probability is \
+            that label's own (independent sigmoids: they need not sum to 1)
+              regression (mse): path, then the model's output value(s): value (1 output) or value1 ... valueN
+            TSV fields escape backslash, tab, newline and carriage return as \\\\, \\t, \\n, \\r, so a \
+            path or class name cannot add a column or a line. JSONL: {"path", "label", "probability", \
+            "top": [...]} for classifiers, {"path", "value"} or {"path", "values": [...]} for regression.
+            An output that is not a finite number (a model whose weights overflow) is an error naming \
+            the model (exit 2).
+            """,
+        version: versionText)
+
+    @Option(name: [.short, .customLong("model")], help: "Model file (- for stdin; default: the shipped models/mnist-default.nnm).")
     var model: String?
     @Argument(help: "PNG files; - reads paths from stdin, one per line.") var files: [String] = []
-    @Option(help: "IDX images file to classify (gzipped or raw) instead of PNGs.") var images: String?
-    @Option(help: "Print the K most likely classes per input.") var topK: Int = 1
-    @Option(help: "Output: tsv (path, label, probability) or jsonl.") var format: PredictFormat = .tsv
+    @Option(help: "IDX images file to classify (gzipped or raw; - for stdin) instead of PNGs.") var images: String?
+    @Option(help: OptionRules.topK.help("Print the K most likely classes per input (classifiers; default 1).")) var topK: Int?
+    @Option(help: "Output: tsv or jsonl (columns above).") var format: PredictFormat = .tsv
+    @Flag(help: "With tsv: print a first line naming the columns.") var header = false
     @Flag(help: "Feed images as they are (they must already have the model's input size, bright ink on black).")
     var noNormalize = false
-    @Option(help: "Write the normalised 28x28 PNG each input became into this directory.") var saveNormalized: String?
-    @Option(help: "Refuse PNGs with more pixels than this (decompression bombs).") var maxPixels: Int = PNGLimits.defaultMaxPixels
-    @Option(help: "Threads for decoding and normalising (default: all cores).") var threads: Int?
+    @Option(help: "Write the normalised PNG each input became (the image the network saw) into this directory.") var saveNormalized: String?
+    @Option(help: OptionRules.maxPixels.help("Refuse PNGs with more pixels than this (decompression bombs).")) var maxPixels: Int = PNGLimits.defaultMaxPixels
+    @Option(help: OptionRules.threads.help("Threads for decoding and normalising (default: all cores).")) var threads: Int?
 
-    func run() throws {
-        guard topK >= 1 else { throw ToolError("--top-k must be at least 1") }
-        guard maxPixels >= 1 else { throw ToolError("--max-pixels must be at least 1") }
+    func validate() throws {
+        try OptionRules.topK.check(topK)
+        try OptionRules.maxPixels.check(maxPixels)
+        try OptionRules.threads.check(threads)
+        if header && format != .tsv { throw ToolError("--header is for --format tsv (JSONL lines name their fields)") }
         if images != nil && !files.isEmpty { throw ToolError("give either PNG files or --images, not both") }
         if images == nil && files.isEmpty { throw ToolError("no input: give PNG files, - for paths on stdin, or --images FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ToolError("- may be given once") }
+        if model == nil, let m = files.first(where: { $0.lowercased().hasSuffix(".nnm") || $0.lowercased().hasSuffix(".ckpt") }) {
+            throw ToolError("\(m): a model file among the pictures; did you mean -m \(m)?")
+        }
+    }
+
+    func run() throws {
         if let dir = saveNormalized {
             var st = stat()
             guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
@@ -49,30 +74,55 @@ struct NNPredict: ParsableCommand {
             }
         }
         let modelPath = try model ?? Locations.defaultModel()
+        var runFiles = RunFiles()
+        runFiles.input("-m", modelPath)
+        runFiles.input("--images", images)
+        for f in files { runFiles.input("the argument", f) }
+        try runFiles.check()
         let m = try ModelFileReader.read(modelPath)
-        let predictor = Predictor(model: m, topK: topK, format: format)
-        let workers = threads ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let predictor = Predictor(model: m, modelPath: modelPath, topK: topK ?? 1, format: format)
+        if topK != nil && predictor.layout == .regression {
+            throw ToolError("--top-k is for classifiers; \(modelPath == "-" ? "<stdin>" : modelPath) is a regression (mse) model")
+        }
+        let workers = threads ?? min(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), SizeLimits.maxThreads)
         Parallelism.threadCount = 1   // small batches: threads go to decoding instead
 
         if let images {
+            try refusePNG(images, flag: "--images")
             let idx = try IDXReader.read(images)
-            guard idx.elementType == .uint8, idx.itemSize == m.architecture.inputSize else {
-                throw FormatError(images, "holds \(idx.dimensions.dropFirst().map(String.init).joined(separator: "x")) items of type \(idx.elementType), the model takes \(m.inputShape.map(String.init).joined(separator: "x")) unsigned bytes")
+            guard idx.elementType == .uint8, idx.dimensions.count >= 2, idx.itemSize == m.architecture.inputSize else {
+                throw FormatError(images, "holds \(CheckedSize.shape(Array(idx.dimensions.dropFirst()))) items of type \(idx.elementType), the model takes \(CheckedSize.shape(m.inputShape)) unsigned bytes")
             }
+            if idx.count == 0 { throw FormatError(images, "holds no images") }
+            if header { NNCommandLine.emit(predictor.headerLine, terminator: "") }
             let size = idx.itemSize
             var start = 0
             while start < idx.count {
                 let end = min(start + 256, idx.count)
                 let samples = (start..<end).map { Array(idx.data[($0 * size)..<(($0 + 1) * size)]) }
-                predictor.emit(names: (start..<end).map { "\(images)#\($0)" }, samples: samples)
+                let names = (start..<end).map { "\(images == "-" ? "<stdin>" : images)#\($0)" }
+                NNCommandLine.emit(try predictor.lines(names: names, samples: samples, network: predictor.network).joined(), terminator: "")
                 start = end
             }
             return
         }
 
-        let normalizer = m.imageRecipe.map { DigitNormalizer(parameters: $0.parameters) } ?? .standard
-        let reader = PNGInputs(normalizer: normalizer, normalize: !noNormalize, inputShape: m.inputShape, maxPixels: maxPixels,
-                               saveDirectory: saveNormalized)
+        // The recipe stored by nn-train (--png-recipe); a model without one (older files, imports) is read
+        // with MNIST's digit recipe. An unknown recipe matters only when pictures are normalised.
+        let size = m.imageSize.map { (width: $0.width, height: $0.height) } ?? (width: 28, height: 28)
+        let stored = m.imageRecipe.map { PictureRecipe(name: $0.name, parameters: $0.parameters, inputSize: size) }
+        if let r = m.imageRecipe, stored! == nil, !noNormalize {
+            throw FormatError(modelPath, "its PNG recipe '\(r.name)' is unknown to this version of nn-predict (it knows "
+                + PictureRecipe.choices.map(\.stored).joined(separator: ", ") + "); give images of the model's input size with --no-normalize")
+        }
+        try predictPNGs(m, predictor: predictor, normalizer: (stored ?? nil) ?? .digit(.standard), workers: workers)
+    }
+
+    /// Reads, normalises and classifies the PNG inputs (paths on the command line and stdin).
+    func predictPNGs(_ m: Model, predictor: Predictor, normalizer: PictureRecipe, workers: Int) throws {
+        let reader = PNGInputs(normalizer: normalizer, normalize: !noNormalize, inputShape: m.inputShape, imageSize: m.imageSize,
+                               maxPixels: maxPixels, saveDirectory: saveNormalized, saved: Locked([:]))
+        if header { NNCommandLine.emit(predictor.headerLine, terminator: "") }
         // One parallel region for the whole run: each worker takes the next few paths, reads and
         // normalises them, classifies them as one batch with its own copy of the network (layers cache
         // their inputs), and hands the lines to the output, which prints them in input order. No barrier
@@ -96,11 +146,20 @@ struct NNPredict: ParsableCommand {
                 network = net
                 var names: [String] = [], samples: [[UInt8]] = []
                 for (path, r) in zip(batch, loaded) { if case .success(let s) = r { names.append(path); samples.append(s) } }
-                var lines = samples.isEmpty ? [] : predictor.lines(names: names, samples: samples, network: net)[...]
-                let answers = loaded.map { r in r.map { _ in lines.removeFirst() } }
+                let answers: [Result<String, InputFailure>]
+                do {
+                    var lines = samples.isEmpty ? [] : try predictor.lines(names: names, samples: samples, network: net)[...]
+                    answers = loaded.map { r in r.map { _ in lines.removeFirst() } }
+                } catch let e as ToolError {
+                    // the model, not an input, is at fault: the run stops at this batch's first input
+                    answers = loaded.map { _ in .failure(InputFailure(e.message, fatal: true)) }
+                } catch {
+                    answers = loaded.map { _ in .failure(InputFailure("\(error)", fatal: true)) }
+                }
                 output.withLock { o in for (k, a) in answers.enumerated() { o.finish(first + k, a, path: batch[k]) } }
             }
         }
+        if let problem = paths.withLock({ $0.problem }) { throw ToolError(problem) }
         let failures = output.withLock { $0.failures }
         if failures > 0 { throw ExitCode(1) }
     }
@@ -108,7 +167,12 @@ struct NNPredict: ParsableCommand {
 
 struct InputFailure: Error {
     var message: String
-    init(_ m: String) { message = m }
+    /// The model is at fault (its output is not finite): nothing after this input can be trusted.
+    var fatal = false
+    init(_ m: String, fatal: Bool = false) {
+        message = m
+        self.fatal = fatal
+    }
 }
 
 /// Paths from the command line, with "-" expanded lazily to the lines of stdin.
@@ -119,6 +183,8 @@ struct PathSource {
     var stdin = StandardInputLines()
     /// Paths handed out so far.
     var taken = 0
+    /// Why reading paths stopped early (a line too long to be a path: /dev/zero on stdin).
+    var problem: String?
 
     init(arguments: [String]) { self.arguments = arguments }
 
@@ -135,6 +201,10 @@ struct PathSource {
                     if !path.isEmpty { out.append(path) }
                 case .notYet: taken += out.count; return out
                 case .end: readingStdin = false
+                case .tooLong(let number):
+                    problem = "<stdin>: line \(number) is longer than \(SizeLimits.maxPathBytes) bytes: not a path (give one path per line)"
+                    readingStdin = false
+                    index = arguments.count
                 }
                 continue
             }
@@ -151,17 +221,22 @@ struct PathSource {
 /// The lines of standard input, read with read(2) into a buffer of our own so that we can tell whether
 /// another line is there without waiting for it (stdio's buffer cannot be asked).
 struct StandardInputLines {
-    enum Next { case line(String), notYet, end }
+    enum Next { case line(String), notYet, end, tooLong(line: Int) }
     private var buffer: [UInt8] = []
     private var start = 0
     private var ended = false
+    private var lineNumber = 0
 
     mutating func next(wait: Bool) -> Next {
         while true {
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                lineNumber += 1
+                if newline - start > SizeLimits.maxPathBytes { return .tooLong(line: lineNumber) }
                 defer { start = newline + 1 }
                 return .line(String(decoding: buffer[start..<newline], as: UTF8.self))
             }
+            // no newline within a path's length: an endless line (/dev/zero) ends here, not in memory
+            if buffer.count - start > SizeLimits.maxPathBytes { return .tooLong(line: lineNumber + 1) }
             if ended {
                 guard start < buffer.count else { return .end }
                 defer { start = buffer.count }
@@ -183,29 +258,6 @@ struct StandardInputLines {
     }
 }
 
-/// A value behind a pthread mutex. (Not Synchronization.Mutex: on Linux it locks with bare futexes, which
-/// ThreadSanitizer cannot see, so every access it guards is reported as a race.)
-final class Locked<Value> {
-    private var value: Value
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init(_ value: Value) {
-        self.value = value
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body(&value)
-    }
-}
-
 /// Answers arrive in any order; lines leave in input order, each as soon as every earlier one has left.
 struct OrderedOutput {
     private var pending: [Int: (Result<String, InputFailure>, String)] = [:]
@@ -222,6 +274,10 @@ struct OrderedOutput {
             case .failure(let e):
                 // Earlier answers go out first, so stdout and stderr stay in input order.
                 if !text.isEmpty { NNCommandLine.emit(text, terminator: ""); text = "" }
+                if e.fatal {
+                    printError("nn-predict: \(e.message)")
+                    terminate(2)
+                }
                 printError("nn-predict: \(path): \(e.message)")
                 failures += 1
             }
@@ -231,37 +287,59 @@ struct OrderedOutput {
 }
 
 /// Reads one PNG and turns it into the model's input bytes.
-struct PNGInputs: Sendable {
-    var normalizer: DigitNormalizer
+struct PNGInputs {
+    var normalizer: PictureRecipe
     var normalize: Bool
     var inputShape: [Int]
+    /// The one-channel image size the model takes, if it takes one.
+    var imageSize: (height: Int, width: Int)?
     var maxPixels: Int
     var saveDirectory: String?
+    /// --save-normalized: each file saved so far and the input it came from (two inputs named x.png in
+    /// different directories would otherwise overwrite each other's x.normalized.png).
+    var saved: Locked<[String: String]>
 
     func load(_ path: String) -> Result<[UInt8], InputFailure> {
+        if path.utf8.contains(0) { return .failure(InputFailure("a path cannot hold a NUL byte")) }
         let bytes: [UInt8]
-        do { bytes = try readWholeFile(path) } catch let e as FormatError { return .failure(InputFailure(e.message)) } catch {
+        do {
+            // /dev/zero or a text file is refused after its first bytes, not read to the limit
+            bytes = try readWholeFile(path, limit: SizeLimits.maxImageFileBytes, kind: "a PNG file", checkStart: checkPNGStart)
+        } catch let e as FormatError { return .failure(InputFailure(e.message)) } catch {
             return .failure(InputFailure("\(error)"))
         }
         let image: GrayImage
         do { image = try decodePNG(bytes, maxPixels: maxPixels) } catch { return .failure(InputFailure("\(error)")) }
         let input: GrayImage
         if normalize {
-            guard inputShape == [normalizer.canvas, normalizer.canvas] else {
-                return .failure(InputFailure("the model takes \(inputShape.map(String.init).joined(separator: "x")) inputs, not \(normalizer.canvas)x\(normalizer.canvas) images"))
+            let made = normalizer.outputSize
+            guard let size = imageSize, size.width == made.width, size.height == made.height else {
+                return .failure(InputFailure("the model takes \(inputShape.map(String.init).joined(separator: "x")) inputs, not the \(made.width)x\(made.height) images its PNG recipe makes"))
             }
             input = normalizer.normalize(image)
         } else {
-            guard inputShape.count == 2, image.height == inputShape[0], image.width == inputShape[1] else {
-                return .failure(InputFailure("is \(image.width)x\(image.height); with --no-normalize the model needs \(inputShape.reversed().map(String.init).joined(separator: "x"))"))
+            guard let size = imageSize, image.height == size.height, image.width == size.width else {
+                return .failure(InputFailure("is \(image.width)x\(image.height); with --no-normalize the model needs \(imageSize.map { "\($0.width)x\($0.height)" } ?? CheckedSize.shape(inputShape)) images"))
             }
             input = image
         }
         if let dir = saveDirectory {
             let base = path.split(separator: "/").last.map(String.init) ?? path
             let stem = base.lastIndex(of: ".").map { $0 == base.startIndex ? base : String(base[..<$0]) } ?? base
-            let name = stem + ".normalized.png"
-            do { try writeFileAtomically(try encodePNG(input), to: dir + "/" + name) } catch {
+            let target = dir + "/" + stem + ".normalized.png"
+            // the rules of RunFiles, per input: the saved file may not be this input, nor another's output
+            var st = stat(), inputStat = stat()
+            if stat(target, &st) == 0, stat(path, &inputStat) == 0, st.st_dev == inputStat.st_dev, st.st_ino == inputStat.st_ino {
+                return .failure(InputFailure("its normalised image would replace the input itself (\(target)); an output may not replace an input"))
+            }
+            if let earlier = saved.withLock({ s -> String? in
+                if let e = s[target] { return e }
+                s[target] = path
+                return nil
+            }) {
+                return .failure(InputFailure("its normalised image would overwrite \(target), saved for \(earlier)"))
+            }
+            do { try writeFileAtomically(try encodePNG(input), to: target) } catch {
                 return .failure(InputFailure("cannot save the normalised image: \(error)"))
             }
         }
@@ -269,58 +347,90 @@ struct PNGInputs: Sendable {
     }
 }
 
+/// What a model's outputs mean, and so what a line of output holds.
+enum OutputLayout: Equatable {
+    /// softmax-ce: classes with probabilities summing to 1; sigmoid-bce with 1 output: classes 1 and 0.
+    case classes
+    /// sigmoid-bce with several outputs: an independent probability per label.
+    case labels
+    /// mse: the output values themselves.
+    case regression
+}
+
 /// Runs the network on a batch and prints one line per sample.
 struct Predictor {
     let network: Network<Float>
     let model: Model
+    let modelPath: String
     let topK: Int
     let format: PredictFormat
 
-    init(model: Model, topK: Int, format: PredictFormat) {
+    init(model: Model, modelPath: String, topK: Int, format: PredictFormat) {
         self.model = model
+        self.modelPath = modelPath
         self.network = model.network(Float.self)
         self.topK = topK
         self.format = format
     }
 
+    var layout: OutputLayout {
+        switch model.architecture.output {
+        case .softmaxCrossEntropy: return .classes
+        case .sigmoidBinaryCrossEntropy: return model.encoding.isBinary ? .classes : .labels
+        case .identityMeanSquaredError: return .regression
+        }
+    }
+
+    var outputCount: Int { model.architecture.outputSize ?? 0 }
+    /// Label-probability pairs per line.
+    var pairs: Int { min(topK, model.encoding.classCount) }
+
     func label(_ c: Int) -> String { c < model.classNames.count ? model.classNames[c] : String(c) }
 
-    func emit(names: [String], samples: [[UInt8]]) {
-        NNCommandLine.emit(lines(names: names, samples: samples, network: network).joined(), terminator: "")
+    /// The TSV column names, newline included.
+    var headerLine: String {
+        var columns = ["path"]
+        if layout == .regression {
+            columns += outputCount == 1 ? ["value"] : (1...outputCount).map { "value\($0)" }
+        } else if pairs == 1 {
+            columns += ["label", "probability"]
+        } else {
+            for k in 1...pairs { columns += ["label\(k)", "probability\(k)"] }
+        }
+        return columns.joined(separator: "\t") + "\n"
     }
 
     /// One output line (newline included) per sample, run as one batch through `network` (one network per
-    /// thread: layers cache their inputs).
-    func lines(names: [String], samples: [[UInt8]], network: Network<Float>) -> [String] {
+    /// thread: layers cache their inputs). Throws when an output is not a finite number: finite weights
+    /// can still overflow Float, and a printed `nan` would read as an answer.
+    func lines(names: [String], samples: [[UInt8]], network: Network<Float>) throws -> [String] {
         let data = Dataset(features: samples.flatMap { $0 }, featureCount: samples[0].count, labels: [Double](repeating: 0, count: samples.count))
         let y = network.predict(model.scaling.batch(data, Array(0..<samples.count)[...], as: Float.self))
         var out: [String] = []
         for (r, name) in names.enumerated() {
-            var ranked: [(Int, Double)]
-            if model.encoding.isBinary {
-                let p = Double(y[r, 0])
-                ranked = [(1, p), (0, 1 - p)]
-            } else if model.encoding.isRegression {
-                ranked = [(0, Double(y[r, 0]))]
-            } else {
-                ranked = (0..<y.cols).map { ($0, Double(y[r, $0])) }
+            let values = (0..<y.cols).map { Double(y[r, $0]) }
+            if let bad = values.first(where: { !$0.isFinite }) {
+                throw ToolError("\(modelPath == "-" ? "<stdin>" : modelPath): the model's output for \(name) is \(inWords(bad)): "
+                    + "its weights overflow Float arithmetic (retrain it, e.g. with a lower --learning-rate)")
             }
+            if layout == .regression {
+                switch format {
+                case .tsv: out.append(([tsvField(name)] + values.map { cFormat("%.6g", $0) }).joined(separator: "\t") + "\n")
+                case .jsonl:
+                    let v: (String, JSON) = values.count == 1 ? ("value", .number(values[0])) : ("values", .array(values.map { .number($0) }))
+                    out.append(JSON.object([("path", .string(name)), v]).text + "\n")
+                }
+                continue
+            }
+            var ranked = model.encoding.isBinary ? [(1, values[0]), (0, 1 - values[0])] : values.enumerated().map { ($0.offset, $0.element) }
             ranked.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-            let top = ranked.prefix(topK)
+            let top = ranked.prefix(pairs)
             switch format {
             case .tsv:
-                if model.encoding.isRegression {
-                    out.append("\(name)\t\(cFormat("%.6g", top[0].1))\n")
-                } else {
-                    out.append(name + top.map { "\t\(label($0.0))\t\(cFormat("%.4f", $0.1))" }.joined() + "\n")
-                }
+                out.append(tsvField(name) + top.map { "\t\(tsvField(label($0.0)))\t\(cFormat("%.4f", $0.1))" }.joined() + "\n")
             case .jsonl:
-                if model.encoding.isRegression {
-                    out.append(JSON.object([("path", .string(name)), ("value", .number(top[0].1))]).text + "\n")
-                } else {
-                    out.append(JSON.object([("path", .string(name)), ("label", .string(label(top[0].0))), ("probability", .number(top[0].1)),
+                out.append(JSON.object([("path", .string(name)), ("label", .string(label(top[0].0))), ("probability", .number(top[0].1)),
                                         ("top", .array(top.map { .object([("label", .string(label($0.0))), ("probability", .number($0.1))]) }))]).text + "\n")
-                }
             }
         }
         return out

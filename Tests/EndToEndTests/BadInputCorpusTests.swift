@@ -164,6 +164,64 @@ enum BadInputCases {
               mentions: ["not-a-directory.txt", "existing directory"]),
     ]
 
+    // MARK: ONNX and .npz files (nn-model)
+    static let interchange: [BadInputCase] = [
+        .init(command: "nn-model convert $IN/onnx-truncated.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-truncated.onnx", "truncated or corrupt protobuf", "runs past the end"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert $IN/onnx-empty.onnx -o m.nnm", exit: 2, mentions: ["onnx-empty.onnx", "empty file"]),
+        .init(command: "nn-model convert $IN/onnx-tensor-exceeds-file.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-tensor-exceeds-file.onnx", "tensor 'W1' declares dims 100000x784", "holds 64 bytes"]),
+        .init(command: "nn-model convert $IN/onnx-dims-2pow40.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-dims-2pow40.onnx", "tensor 'W1'", "1099511627776x784", "more than the 268435456 elements"]),
+        .init(command: "nn-model info $IN/onnx-dims-2pow40.onnx", exit: 2, mentions: ["onnx-dims-2pow40.onnx", "tensor 'W1'"]),
+        .init(command: "nn-model convert $IN/onnx-unknown-data-type.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-unknown-data-type.onnx", "tensor 'W1' has data type an unknown code (999)"]),
+        .init(command: "nn-model convert $IN/onnx-external-data.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-external-data.onnx", "tensor 'W1' keeps its data in an external file ('weights.bin')"]),
+        .init(command: "nn-model convert $IN/onnx-unsupported-op.onnx -o m.nnm", exit: 2,
+              mentions: ["onnx-unsupported-op.onnx", "node 'fc1' (Conv): operator not supported"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert - --from onnx -o m.nnm < $IN/onnx-truncated.onnx", exit: 2,
+              mentions: ["<stdin>", "truncated or corrupt protobuf"]),
+        .init(command: "nn-model convert $IN/npz-zip-bomb.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-zip-bomb.npz", "member 'W1.npy'", "shape (3, 2)", "declares 20000176"]),
+        .init(command: "nn-model convert $IN/npz-inflates-past-size.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-inflates-past-size.npz", "member 'W1.npy'", "inflates to more than its declared 176 bytes"]),
+        .init(command: "nn-model convert $IN/npz-size-lie.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-size-lie.npz", "member 'W1.npy'", "declares 2147483648 bytes"]),
+        .init(command: "nn-model convert $IN/npy-bad-dtype.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npy-bad-dtype.npz", "member 'W1.npy'", "dtype '>f8' is not supported"]),
+        .init(command: "nn-model convert $IN/npy-bad-header.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npy-bad-header.npz", "member 'W1.npy'", "bad .npy header", "'extra'"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert $IN/npz-truncated.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-truncated.npz", "no zip end-of-directory record"]),
+        .init(command: "nn-model info $IN/npz-zip-bomb.npz", exit: 2, mentions: ["npz-zip-bomb.npz", "member 'W1.npy'"]),
+        // every shape mismatch, one line each
+        .init(command: "nn-model convert $IN/npz-shapes-disagree.npz -o m.nnm --activation relu", exit: 2,
+              mentions: ["npz-shapes-disagree.npz"], errorLines: 2),
+        .init(command: "nn-model convert $IN/good.npz -o m.nnm", exit: 2, mentions: ["--activation"]),
+        .init(command: "nn-model convert $IN/good.nnm -o m.nnm --activation relu", exit: 2, mentions: ["--activation is for .npz input"]),
+        .init(command: "nn-model convert $IN/good.nnm -o -", exit: 2, mentions: ["writing stdout needs --to"]),
+        .init(command: "nn-model convert $IN/good.nnm -o m.npz", exit: 2, mentions: ["m.npz", "writing .npz is not supported"]),
+        .init(command: "nn-model convert $IN/good.nnm -o m.bin", exit: 2, mentions: ["m.bin", "--to"]),
+        // the output rules of every tool (RunFiles): the output is never the input, by any name
+        .init(command: "nn-model convert m.nnm -o ./m.nnm", exit: 2, mentions: ["-o ./m.nnm", "is also the input"], existing: ["m.nnm"]),
+        .init(command: "nn-model convert m.nnm -o m.nnm", exit: 2, mentions: ["-o m.nnm", "is also the input"], existing: ["m.nnm"]),
+        .init(command: "nn-model info m.nnm >> m.nnm", exit: 2, mentions: ["the report (stdout)", "is also the input the argument"],
+              existing: ["m.nnm"]),
+        .init(command: "cat $IN/good.nnm | nn-model convert $IN/good.onnx -o /dev/stdin --to nnm", exit: 2,
+              mentions: ["-o /dev/stdin", "is also the input standard input"]),
+        .init(command: "nn-model convert $IN/good.nnm -o '' --to onnx", exit: 2, mentions: ["-o", "empty path"]),
+        .init(command: "nn-model convert $IN/model-bad-crc.nnm -o m.onnx", exit: 2, mentions: ["model-bad-crc.nnm", "CRC mismatch"]),
+        .init(command: "nn-model convert $IN/good.onnx -o m.nnm --input-scale 0", exit: 2, mentions: ["--input-scale"]),
+        .init(command: "nn-model convert $IN/good.onnx -o m.nnm --input-scale 1/255", exit: 2,
+              mentions: ["good.onnx", "scales its input already", "scale_input"]),
+        .init(command: "nn-model convert $IN/good.onnx -o $IN/not-a-directory.txt/m.nnm", exit: 2,
+              mentions: ["not-a-directory.txt/m.nnm", "Not a directory"]),
+        .init(command: "nn-model convert $IN/good.onnx -o - --to nnm > /dev/full", exit: 2, mentions: ["No space left on device"]),
+        .init(command: "nn-model info $IN/model-text.nnm", exit: 2, mentions: ["model-text.nnm", "not a model file (.nnm), an ONNX model or an .npz archive"]),
+        .init(command: "nn-model --bogus", exit: 2, mentions: ["nn-model", "--bogus"], usage: true),
+    ]
+
     // MARK: usage errors
     static let usage: [BadInputCase] = [
         .init(command: "nn-train --bogus", exit: 2, mentions: ["nn-train", "--bogus"], usage: true),
@@ -196,7 +254,125 @@ enum BadInputCases {
         .init(command: "nn-gradcheck --layers 4-3-2 > /dev/full", exit: 2, mentions: ["No space left on device"]),
     ]
 
-    static let all = data + models + pngs + usage + output
+    // MARK: hostile input (issue 14): one case per bug class the probe found
+    static let hostile: [BadInputCase] = [
+        // sizes from files and flags: overflow and unbounded claims
+        .init(command: "nn-gradcheck --samples 9223372036854775807", exit: 2, mentions: ["--samples", "1 to 10000", "9223372036854775807"]),
+        .init(command: "\(eval) --images $IN/good-images.idx --labels $IN/labels-1e30.idx", exit: 2, mentions: ["labels-1e30.idx", "10 classes"]),
+        .init(command: "\(eval) --images $IN/images-item-overflow.idx --labels $IN/labels-none.idx", exit: 2,
+              mentions: ["images-item-overflow.idx", "4294967295x4294967295", "overflows"]),
+        .init(command: "\(predict) --images $IN/images-item-overflow.idx", exit: 2, mentions: ["images-item-overflow.idx", "overflows"]),
+        .init(command: "nn-eval -m $IN/model-input-overflow.nnm", exit: 2,
+              mentions: ["model-input-overflow.nnm", "inconsistent sizes", "4294967295x4294967295x4294967295"]),
+        .init(command: "nn-predict -m $IN/model-recipe-1e300.nnm $IN/digit.png", exit: 1, mentions: ["digit.png", "4096x4096"]),
+        .init(command: "nn-eval -m /dev/zero", exit: 2, mentions: ["/dev/zero", "not a model file"]),
+        .init(command: "\(predict) /dev/zero", exit: 1, mentions: ["/dev/zero", "not a PNG file"]),
+        .init(command: "\(predict) - < /dev/zero", exit: 2, mentions: ["<stdin>", "longer than 4096 bytes"]),
+        .init(command: "\(train) -o m.nnm --train-images /dev/zero --train-labels $IN/tiny-labels.idx --layers 4-3-3", exit: 2,
+              mentions: ["/dev/zero", "IDX element type"]),
+        .init(command: "\(eval) --images /dev/urandom --labels $IN/good-labels.idx", exit: 2, mentions: ["/dev/urandom"]),
+        // outputs that would destroy inputs, or each other
+        .init(command: "\(train) \(tiny) -o $IN/tiny-images.idx", exit: 2, mentions: ["tiny-images.idx", "is also the input --train-images"]),
+        .init(command: "\(train) \(tiny) -o m.nnm --metrics ./m.nnm", exit: 2, mentions: ["-o m.nnm and --metrics ./m.nnm", "same file"],
+              existing: ["m.nnm"]),
+        .init(command: "\(train) \(tiny) -o - --metrics -", exit: 2, mentions: ["-o - and --metrics -", "standard output"]),
+        .init(command: "\(evalData) --confusion /dev/stdout", exit: 2, mentions: ["--confusion /dev/stdout", "standard output"]),
+        .init(command: "\(evalData) -o $IN/good-labels.idx", exit: 2, mentions: ["good-labels.idx", "is also the input --labels"]),
+        .init(command: "cat $IN/good.nnm | nn-predict -m - -", exit: 2, mentions: ["-m - and the argument -", "standard input"]),
+        .init(command: "cat $IN/good.nnm | nn-eval -m - --images - --labels $IN/good-labels.idx", exit: 2,
+              mentions: ["-m - and --images -", "standard input"]),
+        // all or nothing in nn-eval
+        .init(command: "\(evalData) --confusion c.svg --errors nodir/e.png", exit: 2, mentions: ["nodir/e.png", "No such file"],
+              existing: ["c.svg"]),
+        .init(command: "\(evalData) --confusion c.svg --errors e.png > /dev/full", exit: 2, mentions: ["stdout", "No space left on device"],
+              existing: ["c.svg"]),
+        // option values
+        .init(command: "\(predict) --threads 0 $IN/digit.png", exit: 2, mentions: ["--threads", "1 to 256", "0"]),
+        .init(command: "\(predict) --threads=-1 $IN/digit.png", exit: 2, mentions: ["--threads", "1 to 256", "-1"]),
+        .init(command: "nn-eval --batch-size 9223372036854775807", exit: 2, mentions: ["--batch-size", "1 to 65536"]),
+        .init(command: "nn-gradcheck --rtol nan", exit: 2, mentions: ["--rtol", "(0, 1]", "nan"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --augment-rotation inf", exit: 2, mentions: ["--augment-rotation", "[0, 180]", "inf"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --learning-rate 1e300", exit: 2, mentions: ["--learning-rate", "(0, 10]"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --validation-split 1", exit: 2, mentions: ["--validation-split", "[0, 1)"]),
+        .init(command: "\(train) -o m.nnm --train-images $IN/good-images.idx --train-labels $IN/good-labels.idx --layers 784-3-10 --augment --augment-shift 30",
+              exit: 2, mentions: ["--augment-shift", "28x28", "30"]),
+        .init(command: "\(train) -o m.nnm --train-images $IN/tiny-images.idx --train-labels $IN/tiny-labels.idx --layers 4-1 --loss sigmoid-bce --positive-class=-5",
+              exit: 2, mentions: ["tiny-labels.idx", "--positive-class -5", "labels here: 0-2"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --positive-class 1", exit: 2, mentions: ["--positive-class", "sigmoid-bce with 1 output"]),
+        // output that a path can break: the error line stays one line
+        .init(command: "\(predict) \"$(printf 'no\\nsuch.png')\"", exit: 1, mentions: ["no\\nsuch.png", "No such file"]),
+        .init(command: "\(predict) \"$(printf 'a\\tb.png')\"", exit: 1, mentions: ["a\\tb.png", "No such file"]),
+        // silent nonsense
+        .init(command: "nn-predict -m $IN/model-huge-weights.nnm $IN/digit.png", exit: 2,
+              mentions: ["model-huge-weights.nnm", "digit.png", "not a number"]),
+        .init(command: "nn-eval -m $IN/model-huge-weights.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx", exit: 2,
+              mentions: ["model-huge-weights.nnm", "not a number"]),
+        .init(command: "\(predict) --images $IN/images-none.idx", exit: 2, mentions: ["images-none.idx", "no images"]),
+        .init(command: "nn-predict -m $IN/model-mse.nnm --top-k 3 $IN/digit.png", exit: 2, mentions: ["--top-k", "regression"]),
+    ]
+
+    // MARK: checkpoints (issue 14): crafted by make.py with correct CRCs, one bad section or field each.
+    // The run's own directory does not exist, so each case names its data beside --resume (which must be
+    // the recorded files); its outputs are /dev/null.
+    static func resume(_ name: String, _ extra: String = "") -> String {
+        "nn-train --threads 1 --resume $IN/\(name) --train-images $IN/tiny-images.idx --train-labels $IN/tiny-labels.idx" + extra
+    }
+    static let checkpoints: [BadInputCase] = [
+        // framing and format
+        .init(command: resume("ckpt-old-format.ckpt"), exit: 2, mentions: ["ckpt-old-format.ckpt", "earlier nn-train", "section ckpt"]),
+        .init(command: resume("good.nnm"), exit: 2, mentions: ["good.nnm", "not a checkpoint"]),
+        .init(command: resume("ckpt-no-opts.ckpt"), exit: 2, mentions: ["ckpt-no-opts.ckpt", "section 'opts' is missing"]),
+        .init(command: resume("ckpt-bad-crc.ckpt"), exit: 2, mentions: ["ckpt-bad-crc.ckpt", "CRC mismatch in section 'conf'"]),
+        .init(command: resume("model-truncated.nnm"), exit: 2, mentions: ["model-truncated.nnm", "truncated"]),
+        // fields: type, presence, names
+        .init(command: resume("ckpt-epochs-as-text.ckpt"), exit: 2, mentions: ["ckpt-epochs-as-text.ckpt", "field epochs", "type text, expected int"]),
+        .init(command: resume("ckpt-no-seed.ckpt"), exit: 2, mentions: ["ckpt-no-seed.ckpt", "field seed: missing"]),
+        .init(command: resume("ckpt-duplicate-field.ckpt"), exit: 2, mentions: ["ckpt-duplicate-field.ckpt", "field epochs: appears twice"]),
+        .init(command: resume("ckpt-unknown-field.ckpt"), exit: 2, mentions: ["ckpt-unknown-field.ckpt", "unknown field 'colour'"]),
+        .init(command: resume("ckpt-field-past-end.ckpt"), exit: 2, mentions: ["ckpt-field-past-end.ckpt", "section conf", "past the section's end"]),
+        .init(command: resume("ckpt-directory-relative.ckpt"), exit: 2, mentions: ["ckpt-directory-relative.ckpt", "field directory", "not an absolute path"]),
+        .init(command: resume("ckpt-digest-short.ckpt"), exit: 2, mentions: ["ckpt-digest-short.ckpt", "field data.train-images.sha256", "16 bytes"]),
+        // a checkpoint can never make nn-train print --help or exit 0 without training
+        .init(command: resume("ckpt-optimizer-help.ckpt"), exit: 2, mentions: ["ckpt-optimizer-help.ckpt", "field optimizer", "'--help'"]),
+        // settings out of their options' ranges, or not the network held
+        .init(command: resume("ckpt-epochs-zero.ckpt"), exit: 2, mentions: ["ckpt-epochs-zero.ckpt", "field epochs", "1 to 100000, not 0"]),
+        .init(command: resume("ckpt-batch-size-zero.ckpt"), exit: 2, mentions: ["ckpt-batch-size-zero.ckpt", "field batch-size", "not 0"]),
+        .init(command: resume("ckpt-learning-rate-nan.ckpt"), exit: 2, mentions: ["ckpt-learning-rate-nan.ckpt", "field learning-rate", "nan"]),
+        .init(command: resume("ckpt-network-differs.ckpt"), exit: 2, mentions: ["ckpt-network-differs.ckpt", "section conf", "layers", "4-5-3", "4-3-3"]),
+        // progress out of range
+        .init(command: resume("ckpt-position-negative.ckpt"), exit: 2, mentions: ["ckpt-position-negative.ckpt", "field position", "-10 is negative"]),
+        .init(command: resume("ckpt-position-not-batch.ckpt"), exit: 2, mentions: ["ckpt-position-not-batch.ckpt", "field position", "batch size 10"]),
+        .init(command: resume("ckpt-position-past-data.ckpt"), exit: 2, mentions: ["ckpt-position-past-data.ckpt", "field position", "1000", "the training set has 40 samples"]),
+        .init(command: resume("ckpt-epoch-negative.ckpt"), exit: 2, mentions: ["ckpt-epoch-negative.ckpt", "field epoch", "-1"]),
+        .init(command: resume("ckpt-epoch-past-end.ckpt"), exit: 2, mentions: ["ckpt-epoch-past-end.ckpt", "field epoch", "past the run's 2 epochs"]),
+        .init(command: resume("ckpt-seen-mismatch.ckpt"), exit: 2, mentions: ["ckpt-seen-mismatch.ckpt", "field seen"]),
+        .init(command: resume("ckpt-loss-sum-nan.ckpt"), exit: 2, mentions: ["ckpt-loss-sum-nan.ckpt", "field loss-sum"]),
+        .init(command: resume("ckpt-history-count.ckpt"), exit: 2, mentions: ["ckpt-history-count.ckpt", "section hist"]),
+        .init(command: resume("ckpt-best-wrong-shape.ckpt"), exit: 2, mentions: ["ckpt-best-wrong-shape.ckpt", "section best", "W1 is 3x4", "4x3"]),
+        .init(command: resume("ckpt-opts-wrong-size.ckpt"), exit: 2, mentions: ["ckpt-opts-wrong-size.ckpt", "section opts", "W1: 11 values", "12"]),
+        .init(command: resume("ckpt-opts-one-slot.ckpt"), exit: 2, mentions: ["ckpt-opts-one-slot.ckpt", "section opts", "adam keeps 2"]),
+        .init(command: resume("ckpt-opts-step.ckpt"), exit: 2, mentions: ["ckpt-opts-step.ckpt", "section opts", "step 7", "is step 2"]),
+        .init(command: resume("ckpt-rng-zero.ckpt"), exit: 2, mentions: ["ckpt-rng-zero.ckpt", "field rng", "all-zero"]),
+        .init(command: resume("ckpt-rng-short.ckpt"), exit: 2, mentions: ["ckpt-rng-short.ckpt", "field rng", "24 bytes"]),
+        .init(command: resume("ckpt-rng-dropout.ckpt"), exit: 2, mentions: ["ckpt-rng-dropout.ckpt", "field rng.dropout", "0 dropout layers"]),
+        .init(command: resume("ckpt-rng-no-epoch-start.ckpt"), exit: 2, mentions: ["ckpt-rng-no-epoch-start.ckpt", "field rng.epoch-start"]),
+        // other data, the run's data missing, flags that disagree with the run
+        .init(command: "nn-train --threads 1 --resume $IN/ckpt-good.ckpt --train-images $IN/good-images.idx --train-labels $IN/good-labels.idx",
+              exit: 2, mentions: ["ckpt-good.ckpt", "field data.train-images", "good-images.idx is not the file the run trained on"]),
+        .init(command: resume("ckpt-good.ckpt", " --test-images $IN/tiny-images.idx --test-labels $IN/tiny-labels.idx"), exit: 2,
+              mentions: ["ckpt-good.ckpt", "field data.test-images", "the run had none"]),
+        .init(command: "nn-train --resume $IN/ckpt-good.ckpt", exit: 2,
+              mentions: ["ckpt-good.ckpt", "field data.train-images.path", "/nonexistent-nn-toolkit-corpus/tiny-images.idx", "No such file"]),
+        .init(command: resume("ckpt-good.ckpt", " --epochs 1"), exit: 2, mentions: ["ckpt-good.ckpt", "--epochs 1 disagrees", "epochs 2"]),
+        .init(command: resume("ckpt-good.ckpt", " --layers 4-5-3"), exit: 2, mentions: ["ckpt-good.ckpt", "--layers 4-5-3 disagrees", "4-3-3"]),
+        .init(command: resume("ckpt-good.ckpt", " --activation tanh"), exit: 2, mentions: ["ckpt-good.ckpt", "--activation tanh disagrees"]),
+        .init(command: resume("ckpt-good.ckpt", " --lr-schedule cosine"), exit: 2, mentions: ["ckpt-good.ckpt", "--lr-schedule cosine disagrees"]),
+        .init(command: resume("ckpt-good.ckpt", " --augment"), exit: 2, mentions: ["ckpt-good.ckpt", "--augment"]),
+        .init(command: resume("ckpt-good.ckpt", " -o m.nnm --checkpoint $IN/tiny-images.idx"), exit: 2,
+              mentions: ["--checkpoint", "tiny-images.idx", "is also the input --train-images"]),
+    ]
+
+    static let all = data + models + pngs + interchange + usage + output + hostile + checkpoints
 
     /// Good inputs next to the bad ones: they must work, so each bad case fails for its own reason.
     static let controls: [(command: String, stdoutLines: Int?)] = [
@@ -208,6 +384,20 @@ enum BadInputCases {
         ("\(predict) --images $IN/good-images.idx", 20),
         ("nn-gradcheck -m $IN/good.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 2 --coordinates 3", nil),
         ("\(train) \(tiny) -o m.nnm", 0),
+        ("nn-model convert $IN/good.onnx -o m.nnm && \(eval.replacingOccurrences(of: "$IN/good.nnm", with: "m.nnm")) --images $IN/good-images.idx --labels $IN/good-labels.idx", nil),
+        ("nn-model convert $IN/good.npz -o m.nnm --activation relu && nn-gradcheck -m m.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 2 --coordinates 3", nil),
+        ("nn-model convert $IN/good.nnm -o m.onnx && nn-model info m.onnx --format json", 1),
+        ("nn-model info $IN/good.npz", nil),
+        // issue 14: what a regression or multi-label model prints; outputs on devices
+        ("nn-predict -m $IN/model-mse.nnm --header $IN/digit.png", 2),
+        ("nn-predict -m $IN/model-multilabel.nnm --top-k 3 $IN/digit.png", 1),
+        ("\(evalData) --confusion /dev/null --errors /dev/null -o /dev/null", 0),
+        ("\(train) \(tiny) -o /dev/null --metrics /dev/null", 0),
+        // the corpus checkpoint resumes (to /dev/null), also with more epochs, its own values and another output
+        (resume("ckpt-good.ckpt"), 0),
+        (resume("ckpt-good.ckpt", " --epochs 3 --layers 4-3-3 --optimizer adam --seed 1 -o m.nnm") + " && nn-eval -m m.nnm --images $IN/tiny-images.idx --labels $IN/tiny-labels.idx --format json", 1),
+        // nn-model writes a device in place
+        ("nn-model convert $IN/good.nnm -o /dev/null --to onnx && nn-model info $IN/ckpt-good.ckpt --format json", 1),
     ]
 }
 
@@ -230,9 +420,10 @@ private func expand(_ command: String, _ dir: String) -> String {
     "cd '\(dir)' && " + command.replacingOccurrences(of: "$IN", with: "'\(corpus)'").replacingOccurrences(of: "$T", with: "'\(dir)'")
 }
 
-/// nn-train's progress on stderr: the summary line before training and one line per epoch.
+/// nn-train's progress on stderr: the summary lines before training (the run, the PNG recipe) and one
+/// line per epoch.
 private func isProgress(_ line: String) -> Bool {
-    line.hasPrefix("epoch ")
+    line.hasPrefix("epoch ") || line.hasPrefix("nn-train: nn-predict will read PNGs with the ")
         || (line.hasPrefix("nn-train: ") && line.range(of: "[0-9] training samples", options: .regularExpression) != nil)
 }
 
@@ -295,7 +486,7 @@ private func check(_ c: BadInputCase) throws {
 
     /// A full file system (a 64 KB tmpfs, filled) for -o: a clear write error and no file left behind.
     /// Needs mount(2) (root in a container that allows it); skipped otherwise.
-    @Test(.enabled(if: Tmpfs.canMount)) func fullDisk() throws {
+    @Test(.enabled(if: Tmpfs.canMount, "needs mount(2) of a tmpfs (root in a container that allows it)")) func fullDisk() throws {
         let dir = try Tools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let disk = dir + "/disk"

@@ -120,7 +120,7 @@ import NNImage
         #expect(j.status == 0)
         let obj = try JSONSerialization.jsonObject(with: j.stdout) as! [String: Any]
         #expect(obj["label"] as? String == "7" && (obj["probability"] as! Double) > 0.5)
-        let seen = try decodePNG(try readWholeFile("\(dir)/seen/seven.normalized.png"))
+        let seen = try decodePNG(try readWholeFile("\(dir)/seen/seven.normalized.png", limit: 1 << 20))
         #expect(seen.width == 28 && seen.height == 28)
         // --no-normalize needs the model's size
         let raw = try Tools.sh("nn-predict --no-normalize \(dir)/seven.png")

@@ -137,7 +137,7 @@ import NNImage
         let heat = String(decoding: FileManager.default.contents(atPath: "\(dir)/c.svg")!, as: UTF8.self)
         #expect(heat.components(separatedBy: "class=\"cell\"").count - 1 == 100)
         // error grid: a PNG, and the list has one line per mistake
-        let png = try decodePNG(try readWholeFile("\(dir)/e.png"))
+        let png = try decodePNG(try readWholeFile("\(dir)/e.png", limit: 1 << 24))
         #expect(png.width > 28 && png.height > 28)
         let list = try Tools.sh("nn-eval -m \(dir)/m.nnm --images \(teI) --labels \(teL) --errors-list")
         #expect(list.out.split(separator: "\n").count == wrong)

@@ -6,7 +6,7 @@ struct GradientCheckTests {
     /// y = x^2 with a backward that forgets the factor 2.
     final class SquareMissingTwo: Layer {
         var x = Matrix<Double>(rows: 0, cols: 0)
-        var spec: LayerSpec { .activation(.tanh) }
+        var spec: any LayerSpec { ActivationSpec(.tanh) }
         var parameters: [Parameter<Double>] { [] }
         func forward(_ x: Matrix<Double>, mode: Mode) -> Matrix<Double> {
             self.x = x
@@ -44,7 +44,7 @@ struct GradientCheckTests {
         let (base, x) = problem(2)
         var layers = base.layers
         layers[1] = SquareMissingTwo()   // replaces the tanh
-        let net = Network(layers: layers, output: base.output)
+        let net = Network(inputShape: base.inputShape, layers: layers, output: base.output)
         var config = GradientCheckConfig()
         config.coordinates = nil
         let r = checkGradients(net, x: x, targets: .labels([1, 0, 2, 2]), config: config)
@@ -57,7 +57,7 @@ struct GradientCheckTests {
             let copy = Network<Double>(architecture: base.architecture, parameterValues: base.parameters.map(\.value))
             var l = copy.layers
             l[1] = SquareMissingTwo()
-            return Network(layers: l, output: copy.output)
+            return Network(inputShape: copy.inputShape, layers: l, output: copy.output)
         })
         #expect(r2.map(\.maxRelativeError) == r.map(\.maxRelativeError))
     }

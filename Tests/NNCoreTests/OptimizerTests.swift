@@ -5,7 +5,7 @@ import CKernels
 /// One or two steps of each optimizer against values computed by hand.
 struct OptimizerTests {
     func param(_ w: Double, grad g: Double) -> Parameter<Double> {
-        let p = Parameter(name: "w", value: Matrix([[w]]), decays: true)
+        let p = Parameter(name: "w", value: Matrix([[w]]), role: .weight(fanIn: 1))
         p.grad = Matrix([[g]])
         return p
     }
@@ -104,7 +104,7 @@ struct OptimizerKernelTests {
                     nn_kernels_force_portable(Int32(portable))
                     Parallelism.threadCount = threads
                     defer { nn_kernels_force_portable(0); Parallelism.threadCount = 1 }
-                    let p = Parameter(name: "w", value: Matrix(rows: 1, cols: n, storage: w0), decays: true)
+                    let p = Parameter(name: "w", value: Matrix(rows: 1, cols: n, storage: w0), role: .weight(fanIn: 1))
                     let opt: any Optimizer<Float> = makeOptimizer(kind, learningRate: lr)
                     for t in 0..<3 {
                         p.grad = Matrix(rows: 1, cols: n, storage: grads[t])
@@ -117,7 +117,7 @@ struct OptimizerKernelTests {
     }
 
     @Test func decayOnlyOnParametersThatDecay() {
-        let w = Parameter<Float>(name: "W", value: Matrix([[2]]), decays: true), b = Parameter<Float>(name: "b", value: Matrix([[2]]), decays: false)
+        let w = Parameter<Float>(name: "W", value: Matrix([[2]]), role: .weight(fanIn: 1)), b = Parameter<Float>(name: "b", value: Matrix([[2]]), role: .bias)
         w.grad = Matrix([[0]])
         b.grad = Matrix([[0]])
         SGD<Float>(learningRate: 0.5).update([w, b], weightDecay: 0.1)
@@ -129,14 +129,14 @@ struct OptimizerKernelTests {
     /// The state a checkpoint keeps, by parameter position: exported, restored into a fresh optimizer,
     /// the next steps are the same as without the interruption.
     @Test func stateRoundTrip() {
-        let a = Parameter<Float>(name: "W", value: Matrix([[1, -2, 3]]), decays: true), b = Parameter<Float>(name: "b", value: Matrix([[0.5]]), decays: false)
+        let a = Parameter<Float>(name: "W", value: Matrix([[1, -2, 3]]), role: .weight(fanIn: 1)), b = Parameter<Float>(name: "b", value: Matrix([[0.5]]), role: .bias)
         let opt = Adam<Float>(learningRate: 0.01)
         a.grad = Matrix([[0.1, 0.2, -0.3]])
         b.grad = Matrix([[1]])
         opt.update([a, b], weightDecay: 0.01)
         let saved = opt.state(for: [a, b])
         #expect(saved.step == 1 && saved.slots.count == 2 && saved.slots[0].map(\.count) == [3, 1])
-        let copyA = Parameter(name: "W", value: a.value, decays: true), copyB = Parameter(name: "b", value: b.value, decays: false)
+        let copyA = Parameter(name: "W", value: a.value, role: .weight(fanIn: 1)), copyB = Parameter(name: "b", value: b.value, role: .bias)
         copyA.grad = a.grad
         copyB.grad = b.grad
         let resumed = Adam<Float>(learningRate: 0.01)

@@ -2,6 +2,7 @@
 
 import Testing
 import NNCore
+import NNImage
 @testable import NNReport
 
 struct ConfusionHeatmapTests {
@@ -59,5 +60,65 @@ struct ConfusionHeatmapTests {
         let svg = try SVGDocument(text)
         #expect(svg.texts(class: "count") == ["0", "0", "0", "0"])
         #expect(svg.texts(class: "subtitle") == ["accuracy 0.00% (0/0)"])
+    }
+}
+
+/// Titles never clip: the heat map widens for a long title, the training curves set it smaller and then
+/// shorten it; both formats follow the output name.
+struct PictureLayoutTests {
+    @Test(arguments: [10, 60, 120, 240])
+    func heatmapTitleFits(length: Int) throws {
+        var r = ClassificationReport(classCount: 3)
+        r.confusion = [[3, 1, 0], [0, 2, 0], [1, 0, 5]]
+        let title = String(String(repeating: "784-512-256-10 relu softmax-ce, batch-norm x2 ", count: 6).prefix(length))
+        let svg = try SVGDocument(confusionHeatmapSVG(r, classNames: [], title: title))
+        let width = Double(svg.root[attribute: "width"]!)!
+        let t = svg.elements("text", class: "title")[0]
+        let x = Double(t[attribute: "x"]!)!, half = textWidth(title, size: 16, bold: true) / 2
+        #expect(x - half >= 0 && x + half <= width, "title of \(length) characters in \(width) px")
+        // the PNG has the same size
+        let png = try decodePNG(try confusionHeatmap(r, classNames: [], title: title, format: .png))
+        #expect(Double(png.width) == width)
+    }
+
+    @Test func curvesTitleShrinksThenShortens() throws {
+        let long = String(repeating: "x", count: 400)
+        let svg = try SVGDocument(trainingCurvesSVG([], title: long))
+        let t = svg.elements("text", class: "title")[0]
+        let shown = t.stringValue ?? ""
+        let size = Double(t[attribute: "font-size"] ?? "12")!
+        #expect(size == 10)
+        #expect(shown.hasSuffix("\u{2026}") && textWidth(shown, size: size, bold: true) <= 940)
+        let png = try decodePNG(try trainingCurves([], title: long, format: .png))
+        #expect(png.width == 960 && png.height == 400)
+    }
+
+    @Test func formatFollowsTheName() {
+        #expect(PictureFormat.forOutput("a/b.PNG", fallback: .svg) == .png)
+        #expect(PictureFormat.forOutput("curves.svg", fallback: .png) == .svg)
+        #expect(PictureFormat.forOutput("x.jpg", fallback: .svg) == nil)
+        #expect(PictureFormat.forOutput("model", fallback: .svg) == nil)
+        #expect(PictureFormat.forOutput(".png", fallback: .svg) == nil)
+        #expect(PictureFormat.forOutput("-", fallback: .png) == .png)
+        #expect(PictureFormat.forOutput("/dev/null", fallback: .svg) == .svg)
+    }
+
+    /// The raster canvas: a 1 px line on a pixel row paints that row only; text lands in its box.
+    @Test func rasterLinesAndText() throws {
+        var c = RasterCanvas(width: 40, height: 20)
+        c.line(x1: 0, y1: 10.5, x2: 40, y2: 10.5, stroke: "black", width: 1)
+        let img = try decodePNG(try c.png())
+        #expect((0..<40).map { [img[$0, 9], img[$0, 10], img[$0, 11]] } == Array(repeating: [255, 0, 255], count: 40))
+        var t = RasterCanvas(width: 100, height: 40)
+        t.text("Hello", x: 10, y: 30, size: 12)
+        let text = try decodePNG(try t.png())
+        var inside = 0, outside = 0
+        let right = 10 + Int(textWidth("Hello", size: 12).rounded(.up)) + 1
+        for y in 0..<40 {
+            for x in 0..<100 where text[x, y] < 250 {
+                if x >= 10 && x <= right && y >= 30 - 12 && y <= 30 + 3 { inside += 1 } else { outside += 1 }
+            }
+        }
+        #expect(inside > 30 && outside == 0)
     }
 }

@@ -1,5 +1,7 @@
 // Helpers for the PluginTests: find the built nn-fetch, run it with a time limit, and start the
-// loopback mirror (MirrorServerScript.swift) that serves ../shared/datasets on 127.0.0.1:<free port>.
+// loopback mirror (MirrorServerScript.swift) that serves the official MNIST t10k files on
+// 127.0.0.1:<free port>. Those files are in the repository (datasets/default holds them byte for byte), so
+// a fresh clone runs every test.
 // Nothing here reaches beyond 127.0.0.1.
 import Foundation
 import Testing
@@ -9,14 +11,20 @@ enum Paths {
     static let testsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let packageRoot = testsDir.deletingLastPathComponent().deletingLastPathComponent()
 
-    /// ../shared/datasets next to the package (as in CI), or $NN_SHARED_DATASETS.
+    /// A mirror's root: mnist/ with the official t10k files, linked from the repository's datasets/default
+    /// (the same bytes as the official downloads: their SHA-256 are `Known.imagesSHA`/`labelsSHA`), made once
+    /// per test run; or $NN_SHARED_DATASETS.
     static let sharedDatasets: String = {
         if let env = ProcessInfo.processInfo.environment["NN_SHARED_DATASETS"] { return env }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets").path
+        let root = NSTemporaryDirectory() + "nn-mirror-\(getpid())"
+        let mnist = root + "/mnist"
+        try? FileManager.default.createDirectory(atPath: mnist, withIntermediateDirectories: true)
+        for name in [Known.images, Known.labels] {
+            let source = packageRoot.appendingPathComponent("datasets/default/" + name).path
+            try? FileManager.default.createSymbolicLink(atPath: mnist + "/" + name, withDestinationPath: source)
+        }
+        return root
     }()
-    static var haveSharedMNIST: Bool {
-        FileManager.default.fileExists(atPath: sharedDatasets + "/mnist/t10k-labels-idx1-ubyte.gz")
-    }
 
     /// The nn-fetch built with the tests: next to the test binary (same scratch path and configuration),
     /// else $NN_FETCH.

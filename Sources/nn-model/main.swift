@@ -1,0 +1,3 @@
+import NNCommandLine
+
+NNModel.runAsTool()
