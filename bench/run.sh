@@ -7,10 +7,12 @@
 #   bash bench/run.sh                    # everything, ~20-30 min on a busy 2-core machine
 #   REPEATS=3 GATE=0 bash bench/run.sh   # quicker and ungated (noisier)
 #   ONLY=gradcheck bash bench/run.sh     # only steps whose name contains the word; SKIP_BUILD=1 skips the build
+#   ONLY=recipes bash bench/run.sh       # nn-train's own recipes beside torch_recipes.py (RECIPE_REPEATS, 2)
+#   ONLY=cnn bash bench/run.sh           # the CNN recipe beside PyTorch (bench/cnn.sh; needs the build)
 #
 # Environment: OUT, REPEATS (5), GATE (15: before each timed repeat wait until the machine is < 15 %
 # busy, and redo a repeat disturbed by other processes, as the reference scripts' --quiet-gate does),
-# REF_BENCH (/work/shared/bench), SCRATCH (.build-bench), PNG_RUNS (30).
+# REF_BENCH (/work/shared/bench), SCRATCH (.build-bench), PNG_RUNS (30), RECIPE_REPEATS (2).
 set -u
 # The body is one function, parsed whole before it runs: editing this file during a run cannot derail it.
 main() {
@@ -85,7 +87,7 @@ LOADS="$OUT/loadavg.txt"; : > "$LOADS"
 LOADPID=$!
 trap 'kill $LOADPID 2>/dev/null' EXIT
 
-# ---- 1. training and inference: ours, then the references ------------------------------------------
+# ---- 1. the bare training loop (nn-bench train: SGD, no decay) and inference: ours, then the references ---
 F="--epochs 1 --batch 100 --lr 0.1 --data fashion --repeats $REPEATS --quiet-gate $GATE"
 for H in 100 512 512,512; do
   tag=h${H/,/x}
@@ -98,6 +100,47 @@ done
 measure numpy_train_h100_t2 $NP python3 "$REF/numpy_twolayer.py" --hidden 100 $F --threads 2
 measure numpy_train_h512_t2 $NP python3 "$REF/numpy_twolayer.py" --hidden 512 $F --threads 2
 
+# ---- 1b. training through nn-train itself: its defaults and the README's recipes, beside PyTorch ----------
+# nn-train (3 epochs of Fashion-MNIST 60k, --metrics: samples/s per epoch, the test evaluation after each
+# epoch not timed) and torch_recipes.py doing the same recipe, back to back, RECIPE_REPEATS times each,
+# alternating; samples/s = median of epochs 2-3 of a run. Peak RSS from /usr/bin/time -f %M. Then the
+# default network with each other optimizer (ours only), for Momentum and AdaGrad against SGD.
+recipe_flags() {
+  case $1 in
+    default) echo "" ;;   # 784-300-10, Adam 1e-3, weight decay 5e-4, batch 50
+    fashion) echo "--layers 784-512-256-10 --batch-norm all --dropout 0.3 --lr-schedule cosine --batch-size 100 --weight-decay 0" ;;
+    sgd) echo "--layers 784-100-10 --optimizer sgd --learning-rate 0.1 --batch-size 100 --weight-decay 0" ;;
+    opt_sgd) echo "--optimizer sgd" ;;
+    opt_momentum) echo "--optimizer momentum" ;;
+    opt_adagrad) echo "--optimizer adagrad" ;;
+  esac
+}
+# recipe_run NAME REP CMD...: CMD under the gate (timecmd.py) and /usr/bin/time -f %M (peak RSS, KB)
+recipe_run() {
+  local name=$1 rep=$2; shift 2
+  log "recipe_${name}_r$rep: $*"
+  $TIME --gate "$GATE" --stdout "$OUT/recipe_${name}_r$rep.out" --stderr "$OUT/recipe_${name}_r$rep.err" -- \
+    /usr/bin/time -f %M -o "$OUT/recipe_${name}_r$rep.rss" "$@" > "$OUT/recipe_${name}_r$rep.proc.json" \
+    || fail "recipe_${name}_r$rep (see $OUT/recipe_${name}_r$rep.err)"
+}
+if want recipes; then
+  RR=${RECIPE_REPEATS:-2}
+  rm -f "$OUT"/recipe_*
+  for R in default fashion sgd; do
+    for rep in $(seq 1 "$RR"); do
+      recipe_run "ours_$R" "$rep" "$BIN/nn-train" --data "$FMNIST" --epochs 3 --threads 2 \
+        --metrics "$OUT/recipe_ours_${R}_r$rep.jsonl" -o "$OUT/recipe_ours_$R.nnm" $(recipe_flags "$R")
+      recipe_run "torch_$R" "$rep" python3 "$REF/torch_recipes.py" --recipe "$R" --epochs 3 --threads 2 --data "$FMNIST"
+    done
+  done
+  for rep in $(seq 1 "$RR"); do
+    for O in opt_sgd opt_momentum opt_adagrad; do
+      recipe_run "ours_$O" "$rep" "$BIN/nn-train" --data "$FMNIST" --epochs 3 --threads 2 \
+        --metrics "$OUT/recipe_ours_${O}_r$rep.jsonl" -o "$OUT/recipe_ours_$O.nnm" $(recipe_flags "$O")
+    done
+  done
+fi
+
 # ---- 2. gradient check ----------------------------------------------------------------------------
 if want gradcheck; then
   log "gradcheck: nn-gradcheck --layers 784-50-10 --all --threads 2 (x3), numpy_gradcheck.py"
@@ -105,6 +148,11 @@ if want gradcheck; then
     "$BIN/nn-gradcheck" --layers 784-50-10 --data "$FMNIST" --all --threads 2 --format json \
     > "$OUT/ours_gradcheck.proc.json" || fail "nn-gradcheck (see $OUT/ours_gradcheck.err)"
   measure numpy_gradcheck $NP python3 "$REF/numpy_gradcheck.py" --data fashion --threads 1 --repeats 3 --quiet-gate "$GATE"
+fi
+
+# ---- 2b. the convolutional network of issue 17 beside PyTorch, and nn-predict with the CNN: bench/cnn.sh ----
+if want cnn; then
+  OUT=$OUT GATE=$GATE SCRATCH=$SCRATCH SKIP_BUILD=1 bash "$ROOT/bench/cnn.sh" || fail "cnn (see $OUT/cnn_table.md)"
 fi
 
 # ---- 3. PNG: one file, whole process; 1,000 photo-like files in one process -----------------------
@@ -144,6 +192,18 @@ fi
 # ---- 4. where the time goes: perf profiles of the training loop (after the timings, not during them) -
 if want profile; then
   if perf --version > /dev/null 2>&1; then
+    # nn-train's recipes (as in 1b, 2 epochs): the stage tables of bench/RESULTS.md
+    for R in default fashion sgd opt_momentum opt_adagrad; do
+      log "profile_$R: perf record -g nn-train (recipe $R) --epochs 2 --threads 2"
+      if perf record -F 2000 -g -o "$OUT/perf_$R.data" -- "$BIN/nn-train" --data "$FMNIST" --epochs 2 --threads 2 \
+           -o "$OUT/profile_$R.nnm" $(recipe_flags "$R") > /dev/null 2> "$OUT/profile_$R.err" \
+         && python3 "$ROOT/bench/perf_summary.py" "$OUT/perf_$R.data" > "$OUT/profile_$R.md"; then
+        cat "$OUT/profile_$R.md" >&2
+      else
+        fail "profile_$R (see $OUT/profile_$R.err)"
+      fi
+    done
+    # the bare loop (nn-bench train: SGD, no decay)
     for H in 100 512,512; do
       tag=h${H/,/x}; E=$([ "$H" = 100 ] && echo 5 || echo 2)
       log "profile_$tag: perf record -g nn-bench train --train-only --hidden $H --epochs $E --threads 2"

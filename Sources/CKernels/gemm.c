@@ -6,8 +6,9 @@
 // a panel of A (mr rows) and a panel of B (nr columns). The loops around it and the sizes of the blocks
 // are in gemm_impl.h, written once and compiled here for float and for double.
 //
-// What it deliberately is not: threaded (callers split C into row blocks, see Matrix.swift), tuned for
-// AVX-512, or a full BLAS (no complex types, no triangular forms).
+// nn_*gemm_threads split C into blocks of rows or columns, one per thread of the worker pool (pool.c),
+// each block one call of the same driver. What it deliberately is not: tuned for AVX-512, or a full BLAS
+// (no complex types, no triangular forms).
 //
 // Determinism: every element C[i,j] is computed by exactly this sequence of operations, whatever rows the
 // call covers, wherever (i,j) falls in its tile and whichever tile shape the call picked:
@@ -19,7 +20,7 @@
 //
 // Tile shapes, packing, zero padding, masked edge tiles and the swapped orientation used for few columns
 // (C^T = B^T A^T; fma(a,b,acc) == fma(b,a,acc)) change where acc lives, never this sequence, so splitting C
-// across threads by rows gives results bit-identical to one call (bench/gemm/gemm_test.c checks it). The
+// across threads by rows or columns gives results bit-identical to one call (bench/gemm/gemm_test.c checks it). The
 // portable path runs the same sequence with `acc + a*b` (fused or not as the compiler targets, the same
 // for every element) and skips the swapped orientation.
 #include "nn_kernels.h"
@@ -51,6 +52,7 @@ static int use_fast(void) {
     if (fast < 0) __atomic_store_n(&cpu_fast, fast = nn_cpu_has_avx2_fma(), __ATOMIC_RELAXED);
     return fast && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
 }
+int nn_kernels_use_fast(void) { return use_fast(); }
 
 // ---- per-thread scratch for the packed panels -------------------------------------------------------
 // Calls arrive from several threads at once, so each thread keeps its own two buffers (A block, B block),
@@ -246,4 +248,14 @@ void nn_sgemm(int transA, int transB, long M, long N, long K, float alpha, const
 void nn_dgemm(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
               const double *B, long ldb, double beta, double *C, long ldc) {
     gemm_d(use_fast(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nn_sgemm_threads(long threads, int transA, int transB, long M, long N, long K, float alpha, const float *A,
+                      long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+    gemm_threads_f(threads, use_fast(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nn_dgemm_threads(long threads, int transA, int transB, long M, long N, long K, double alpha, const double *A,
+                      long lda, const double *B, long ldb, double beta, double *C, long ldc) {
+    gemm_threads_d(threads, use_fast(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -24,12 +24,22 @@ static inline void FN(pack_rows)(const int R, const REAL *src, long lda, long k_
         for (int r = 0; r < R; r++) dst[k * R + r] = src[r * lda + k];
 }
 
-// op(A)[i0:i0+mc, k0:k0+kc] -> panels of mr rows laid out [k][r] (the values one k step broadcasts are
-// adjacent). Panel p starts at dst + p*mr*kc; the last one holds mc % mr rows (no padding).
+// Height of the panel of A that starts at row i of a block of mc rows. With mr = 6 and mc not a multiple
+// of 6, the rows are shared out evenly over ceil(mc/6) panels of 6 and 5 rows (50 = 5x6 + 4x5), rather
+// than whole panels and a last one of 1-5 rows: a 2-row tile runs its FMAs at a third of the rate
+// (kernel_2x2 was 6% of a (50,784,300) product). Panel heights change no result (gemm.c's contract).
+static inline int FN(panel_rows)(long mc, int mr, long i) {
+    if (mr != 6 || mc % mr == 0) return (int)min_l(mr, mc - i);
+    const long np = (mc + mr - 1) / mr, q = mc / np, tall = mc % np;  // tall panels of q+1 rows, then q
+    return (int)(i < tall * (q + 1) ? q + 1 : q);
+}
+
+// op(A)[i0:i0+mc, k0:k0+kc] -> panels of FN(panel_rows) rows laid out [k][r] (the values one k step
+// broadcasts are adjacent). A panel of R rows starting at row i is at dst + i*kc (no padding).
 static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, long k0, long kc, int mr,
                        REAL *dst) {
-    for (long i = 0; i < mc; i += mr) {
-        const int R = (int)min_l(mr, mc - i);
+    for (long i = 0, R; i < mc; i += R) {
+        R = FN(panel_rows)(mc, mr, i);
         if (!transA) {  // A is [M,K]: each row of the panel is contiguous over k
             const REAL *src = A + (i0 + i) * lda + k0;
             const long done = R == 6 ? FN(pack6)(src, lda, kc, dst) : 0;
@@ -57,6 +67,22 @@ static void FN(pack_a)(int transA, const REAL *A, long lda, long i0, long mc, lo
 // the last one is w = nc % nrw columns rounded up to whole vectors, padded with zeros (w columns per k).
 static void FN(pack_b)(int transB, const REAL *B, long ldb, long k0, long kc, long j0, long nc, int nrw,
                        REAL *dst) {
+    if (!transB && nrw == 2 * LANES && nc >= nrw) {
+        // The usual case (the 6x2 tile, B not transposed): row by row of B, each row's whole panels at
+        // once. Panel by panel instead read 64 bytes from each of kc rows a row stride apart: with
+        // strides like 2 KB that defeated the prefetchers and thrashed a few cache sets (the copy ran at
+        // 5 GB/s, 11% of a (256,784,512) product).
+        const long full = nc / nrw * nrw;
+        for (long k = 0; k < kc; k++) {
+            const REAL *src = B + (k0 + k) * ldb + j0;
+            REAL *d = dst + k * nrw;
+            for (long j = 0; j < full; j += nrw) __builtin_memcpy(d + j * kc, src + j, sizeof(REAL) * 2 * LANES);
+        }
+        if (full == nc) return;
+        dst += full * kc;
+        j0 += full;
+        nc -= full;
+    }
     for (long j = 0; j < nc; j += nrw) {
         const int nr = (int)min_l(nrw, nc - j), w = (int)round_up(nr, LANES);
         if (!transB) {  // B is [K,N]: a row of the panel is a contiguous copy
@@ -278,8 +304,52 @@ static void FN(tile_shape)(long M, int *mr, int *nv) {
     else { *mr = (int)M; *nv = M == 1 ? 8 : M == 2 ? 6 : 4; }
 }
 
-// M, N, K >= 1 and alpha != 0 (FN(gemm) handles the rest). transC: C is stored transposed, element [i][j]
-// at C[j*ldc + i] (the swapped orientation; fast path and M >= 4 only).
+// One K block of rows i_begin..<i_end and columns jc..<jc+nc of C, from B already packed (bp, pack_b's
+// layout for these columns and this K block): packs A block by block (MC rows) into abuf, then runs the
+// micro-kernels, panel of B outer, panel of A inner (the B panel stays in L1 across the A panels).
+// transC: C is stored transposed, element [i][j] at C[j*ldc + i] (the swapped orientation).
+static void FN(macro_block)(int fast, int transA, int transC, long i_begin, long i_end, long jc, long nc, long k0,
+                            long kc, int first, int mr, int nrw, const REAL *A, long lda, const REAL *bp, REAL *abuf,
+                            REAL *C, long ldc, const REAL ab[2]) {
+    for (long ic = i_begin; ic < i_end; ic += MC) {
+        const long mc = min_l(MC, i_end - ic);
+        FN(pack_a)(transA, A, lda, ic, mc, k0, kc, mr, abuf);
+        for (long j = 0; j < nc; j += nrw) {
+            const int nr = (int)min_l(nrw, nc - j), V = (nr + LANES - 1) / LANES;
+            const REAL *bpj = bp + j * kc;
+            const long ldbp = V * LANES;
+            for (long i = 0, step; i < mc; i += step) {
+                const int R = FN(panel_rows)(mc, mr, i);
+                step = R;
+                const REAL *ap = abuf + i * kc;
+#if defined(__x86_64__)
+                if (transC) {  // raw acc into a tile (1*acc is exact), then the transposed store
+                    REAL tile[6 * 2 * LANES];
+                    static const REAL raw[2] = {1, 0};
+                    FN(kernels_avx2)[R][V](kc, ap, bpj, ldbp, tile, V * LANES, nr, raw, 1);
+                    FN(store_transposed_avx2)(R, nr, tile, V * LANES, C + (jc + j) * ldc + ic + i, ldc, ab[0], ab[1],
+                                              first);
+                    continue;
+                }
+#endif
+                REAL *cp = C + (ic + i) * ldc + jc + j;
+#if defined(__x86_64__)
+                if (fast) {
+                    FN(kernels_avx2)[R][V](kc, ap, bpj, ldbp, cp, ldc, nr, ab, first);
+                    continue;
+                }
+#endif
+                FN(kernel_portable)(R, V * LANES, kc, ap, bpj, ldbp, cp, ldc, nr, ab, first);
+            }
+        }
+    }
+}
+
+// K blocks of at most KC, as equal as possible (784 -> 4 x 196). They depend on K only: part of the
+// determinism contract. Block p is [K*p/nk, K*(p+1)/nk).
+static long FN(k_blocks)(long K) { return (K + KC - 1) / KC; }
+
+// M, N, K >= 1 and alpha != 0 (FN(gemm) handles the rest). transC: see FN(macro_block) (fast path, M >= 4).
 static void FN(gemm_blocked)(int fast, int transA, int transB, int transC, long M, long N, long K, REAL alpha,
                              const REAL *A, long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
 #if !defined(__x86_64__)
@@ -294,9 +364,7 @@ static void FN(gemm_blocked)(int fast, int transA, int transB, int transC, long 
     // With few rows each element of B is used only M times, so copying B would cost about as much as the
     // product; the kernels then read it in place (row stride ldb). Transposed B always needs the copy.
     const int pack_all_b = transB || M >= 4;
-    // K blocks of at most KC, as equal as possible (784 -> 4 x 196). They depend on K only: part of the
-    // determinism contract.
-    const long nk = (K + KC - 1) / KC, kc_max = (K + nk - 1) / nk;
+    const long nk = FN(k_blocks)(K), kc_max = (K + nk - 1) / nk;
     REAL *abuf = scratch(0, sizeof(REAL) * (size_t)(round_up(min_l(M, MC), mr) * kc_max));
     REAL *bbuf = pack_all_b ? scratch(1, sizeof(REAL) * (size_t)(round_up(min_l(N, NC), nrw) * kc_max)) : NULL;
 
@@ -305,53 +373,27 @@ static void FN(gemm_blocked)(int fast, int transA, int transB, int transC, long 
         for (long p = 0; p < nk; p++) {
             const long k0 = K * p / nk, kc = K * (p + 1) / nk - k0;
             const int first = p == 0;
-            if (pack_all_b) FN(pack_b)(transB, B, ldb, k0, kc, jc, nc, nrw, bbuf);
-            for (long ic = 0; ic < M; ic += MC) {
-                const long mc = min_l(MC, M - ic);
-                FN(pack_a)(transA, A, lda, ic, mc, k0, kc, mr, abuf);
-                // Panel of B outer, panel of A inner: the B panel stays in L1 across the A panels.
-                for (long j = 0; j < nc; j += nrw) {
-                    const int nr = (int)min_l(nrw, nc - j), V = (nr + LANES - 1) / LANES;
-                    if (!pack_all_b) {  // small M, B in place: whole vectors, then the last < LANES columns
-                        const REAL *bp = B + k0 * ldb + jc + j;
-                        REAL *cp = C + ic * ldc + jc + j;
-                        const int full = nr / LANES * LANES, R = (int)mc;
+            if (pack_all_b) {
+                FN(pack_b)(transB, B, ldb, k0, kc, jc, nc, nrw, bbuf);
+                FN(macro_block)(fast, transA, transC, 0, M, jc, nc, k0, kc, first, mr, nrw, A, lda, bbuf, abuf, C, ldc, ab);
+                continue;
+            }
+            // small M, B in place: whole vectors, then the last < LANES columns
+            FN(pack_a)(transA, A, lda, 0, M, k0, kc, mr, abuf);
+            for (long j = 0; j < nc; j += nrw) {
+                const int nr = (int)min_l(nrw, nc - j);
+                const REAL *bp = B + k0 * ldb + jc + j;
+                REAL *cp = C + jc + j;
+                const int full = nr / LANES * LANES, R = (int)M;
 #if defined(__x86_64__)
-                        if (fast) {
-                            if (full) FN(kernels_avx2)[R][full / LANES](kc, abuf, bp, ldb, cp, ldc, full, ab, first);
-                            if (nr > full)
-                                FN(kernels_maskb_avx2)[R](kc, abuf, bp + full, ldb, cp + full, ldc, nr - full, ab, first);
-                            continue;
-                        }
-#endif
-                        FN(kernel_portable)(R, nr, kc, abuf, bp, ldb, cp, ldc, nr, ab, first);
-                        continue;
-                    }
-                    const REAL *bp = bbuf + j * kc;
-                    const long ldbp = V * LANES;
-                    for (long i = 0; i < mc; i += mr) {
-                        const int R = (int)min_l(mr, mc - i);
-                        const REAL *ap = abuf + i * kc;
-#if defined(__x86_64__)
-                        if (transC) {  // raw acc into a tile (1*acc is exact), then the transposed store
-                            REAL tile[6 * 2 * LANES];
-                            static const REAL raw[2] = {1, 0};
-                            FN(kernels_avx2)[R][V](kc, ap, bp, ldbp, tile, V * LANES, nr, raw, 1);
-                            FN(store_transposed_avx2)(R, nr, tile, V * LANES, C + (jc + j) * ldc + ic + i, ldc,
-                                                      alpha, beta, first);
-                            continue;
-                        }
-#endif
-                        REAL *cp = C + (ic + i) * ldc + jc + j;
-#if defined(__x86_64__)
-                        if (fast) {
-                            FN(kernels_avx2)[R][V](kc, ap, bp, ldbp, cp, ldc, nr, ab, first);
-                            continue;
-                        }
-#endif
-                        FN(kernel_portable)(R, V * LANES, kc, ap, bp, ldbp, cp, ldc, nr, ab, first);
-                    }
+                if (fast) {
+                    if (full) FN(kernels_avx2)[R][full / LANES](kc, abuf, bp, ldb, cp, ldc, full, ab, first);
+                    if (nr > full)
+                        FN(kernels_maskb_avx2)[R](kc, abuf, bp + full, ldb, cp + full, ldc, nr - full, ab, first);
+                    continue;
                 }
+#endif
+                FN(kernel_portable)(R, nr, kc, abuf, bp, ldb, cp, ldc, nr, ab, first);
             }
         }
     }
@@ -361,6 +403,11 @@ static void FN(gemm_blocked)(int fast, int transA, int transB, int transC, long 
 // vectors of 8 floats), so when that wastes over 20% compute C^T = op(B)^T op(A)^T instead, vectors
 // along M. Each element still gets the same sequence: fma(a, b, acc) == fma(b, a, acc), same k order,
 // same K blocks. N >= 4 keeps the swapped call out of the small-M path.
+static int FN(swapped)(int fast, long M, long N) {
+    const long lanes_n = (N + LANES - 1) / LANES, lanes_m = (M + LANES - 1) / LANES;
+    return fast && N >= 4 && 5 * N * lanes_m < 4 * M * lanes_n;
+}
+
 static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, REAL alpha, const REAL *A,
                      long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
     if (M <= 0 || N <= 0) return;
@@ -372,9 +419,105 @@ static void FN(gemm)(int fast, int transA, int transB, long M, long N, long K, R
         }
         return;
     }
-    const long lanes_n = (N + LANES - 1) / LANES, lanes_m = (M + LANES - 1) / LANES;
-    if (fast && N >= 4 && 5 * N * lanes_m < 4 * M * lanes_n)
+    if (FN(swapped)(fast, M, N))
         FN(gemm_blocked)(fast, !transB, !transA, 1, N, M, K, alpha, B, ldb, A, lda, beta, C, ldc);
     else
         FN(gemm_blocked)(fast, transA, transB, 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// ---- split across threads ---------------------------------------------------------------------------------
+// C is split into blocks of rows, one per thread, at multiples of the tile height (6), so only the last
+// block has a partial tile. Any split gives the same bits (the contract at the top of gemm.c).
+//
+// Shared B: had every thread packed all of op(B) for its rows (as one nn_*gemm call per block would),
+// the copying of B would be done once per thread: for (256,784,512) on 2 threads that was a fifth of the
+// time. Instead the threads first pack op(B) together (each its share of the panels, for every K block of
+// a column chunk of NC), then each computes its rows from the one packed copy: two rounds on the pool.
+// Few columns (the swapped orientation, see FN(gemm)) keep one call per row block: B is then tiny.
+
+typedef struct {
+    int fast, transA, transB, transC, mr, nrw;
+    long M, K, tasks, nk, kc_max, region, jc, nc, panels;
+    REAL ab[2];
+    const REAL *A, *B;
+    REAL *C, *bpack;
+    long lda, ldb, ldc;
+} FN(shared);
+
+static long FN(row_boundary)(long M, long tasks, long t) {
+    return t == tasks ? M : min_l(M, (M * t / tasks + 3) / 6 * 6);
+}
+
+// Round 1, task t: panels [t*panels/tasks, (t+1)*panels/tasks) of every K block of the chunk.
+static void FN(pack_task)(void *context, long t) {
+    const FN(shared) *s = context;
+    const long p0 = t * s->panels / s->tasks, p1 = (t + 1) * s->panels / s->tasks;
+    if (p1 <= p0) return;
+    const long j0 = p0 * s->nrw, j1 = min_l(p1 * s->nrw, s->nc);
+    for (long p = 0; p < s->nk; p++) {
+        const long k0 = s->K * p / s->nk, kc = s->K * (p + 1) / s->nk - k0;
+        FN(pack_b)(s->transB, s->B, s->ldb, k0, kc, s->jc + j0, j1 - j0, s->nrw, s->bpack + p * s->region + j0 * kc);
+    }
+}
+
+// Round 2, task t: rows [row_boundary(t), row_boundary(t+1)) of the chunk's columns, every K block.
+static void FN(compute_task)(void *context, long t) {
+    const FN(shared) *s = context;
+    const long r0 = FN(row_boundary)(s->M, s->tasks, t), r1 = FN(row_boundary)(s->M, s->tasks, t + 1);
+    if (r1 <= r0) return;
+    REAL *abuf = scratch(0, sizeof(REAL) * (size_t)(round_up(min_l(r1 - r0, MC), s->mr) * s->kc_max));
+    for (long p = 0; p < s->nk; p++) {
+        const long k0 = s->K * p / s->nk, kc = s->K * (p + 1) / s->nk - k0;
+        FN(macro_block)(s->fast, s->transA, s->transC, r0, r1, s->jc, s->nc, k0, kc, p == 0, s->mr, s->nrw, s->A,
+                        s->lda, s->bpack + p * s->region, abuf, s->C, s->ldc, s->ab);
+    }
+}
+
+// Few columns: rows r0..<r1 of C as one call of the single-thread driver.
+typedef struct {
+    int fast, transA, transB;
+    long M, N, K, tasks;
+    REAL alpha, beta;
+    const REAL *A, *B;
+    REAL *C;
+    long lda, ldb, ldc;
+} FN(rows_split);
+
+static void FN(rows_task)(void *context, long t) {
+    const FN(rows_split) *s = context;
+    const long r0 = FN(row_boundary)(s->M, s->tasks, t), r1 = FN(row_boundary)(s->M, s->tasks, t + 1);
+    if (r1 <= r0) return;
+    FN(gemm)(s->fast, s->transA, s->transB, r1 - r0, s->N, s->K, s->alpha, s->A + (s->transA ? r0 : r0 * s->lda),
+             s->lda, s->B, s->ldb, s->beta, s->C + r0 * s->ldc, s->ldc);
+}
+
+static void FN(gemm_threads)(long threads, int fast, int transA, int transB, long M, long N, long K, REAL alpha,
+                             const REAL *A, long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
+#if !defined(__x86_64__)
+    fast = 0;
+#endif
+    const long flops = M * N * (K > 1 ? K : 1);
+    // Below ~200k multiply-adds (a few microseconds) handing half to another thread costs more than it
+    // saves; with fewer than 12 rows there is not a tile for each thread.
+    if (threads < 2 || flops < 200000 || M < 12 || K <= 0 || alpha == 0) {
+        FN(gemm)(fast, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    const long tasks = min_l(threads, (M + 5) / 6);
+    if (FN(swapped)(fast, M, N)) {
+        FN(rows_split) s = {fast, transA, transB, M, N, K, tasks, alpha, beta, A, B, C, lda, ldb, ldc};
+        nn_parallel_run(tasks, threads, FN(rows_task), &s);
+        return;
+    }
+    const int mr = 6, nrw = 2 * LANES;  // the tile of every M >= 4 (FN(tile_shape)); blocks have >= 6 rows
+    const long nk = FN(k_blocks)(K), kc_max = (K + nk - 1) / nk, region = round_up(min_l(N, NC), nrw) * kc_max;
+    FN(shared) s = {fast, transA, transB, 0, mr, nrw, M, K, tasks, nk, kc_max, region, 0, 0, 0, {alpha, beta},
+                    A, B, C, scratch(1, sizeof(REAL) * (size_t)(nk * region)), lda, ldb, ldc};
+    for (long jc = 0; jc < N; jc += NC) {
+        s.jc = jc;
+        s.nc = min_l(NC, N - jc);
+        s.panels = (s.nc + nrw - 1) / nrw;
+        nn_parallel_run(tasks, threads, FN(pack_task), &s);
+        nn_parallel_run(tasks, threads, FN(compute_task), &s);
+    }
 }

@@ -82,6 +82,7 @@ public enum OptionRules {
     public static let augmentShift = RealRule("--augment-shift", 0, 4096, upperOpen: true)
     public static let augmentRotation = RealRule("--augment-rotation", 0, 180)
     public static let augmentElastic = RealRule("--augment-elastic", 0, 1)
+    public static let augmentFlip = RealRule("--augment-flip", 0, 1)
     // nn-eval
     public static let errorsPerClass = IntRule("--errors-per-class", 1...100_000)
     // nn-predict

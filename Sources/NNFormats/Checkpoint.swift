@@ -42,10 +42,13 @@ public struct DataFileRecord: Equatable, Sendable {
 /// --augment's settings.
 public struct AugmentationSettings: Equatable, Sendable {
     public var shift: Double, rotation: Double, elastic: Double
-    public init(shift: Double, rotation: Double, elastic: Double) {
+    /// --augment-flip: the probability of a left-right mirror (0: off, and then the field is not written).
+    public var flip: Double
+    public init(shift: Double, rotation: Double, elastic: Double, flip: Double = 0) {
         self.shift = shift
         self.rotation = rotation
         self.elastic = elastic
+        self.flip = flip
     }
 }
 
@@ -251,7 +254,7 @@ public enum CheckpointCodec {
         var names: Set<String> = [
             "layers", "activation", "loss", "batch-norm", "dropout", "init", "positive-class", "optimizer", "learning-rate",
             "lr-schedule", "lr-schedule.every", "lr-schedule.factor", "warmup", "batch-size", "epochs", "seed", "weight-decay",
-            "patience", "augment.shift", "augment.rotation", "augment.elastic", "validation-split", "directory", "data.source",
+            "patience", "augment.shift", "augment.rotation", "augment.elastic", "augment.flip", "validation-split", "directory", "data.source",
             "data.directory", "data.name", "output", "metrics", "plot", "checkpoint", "checkpoint-every",
         ]
         for role in DataFileRecord.Role.allCases {
@@ -292,6 +295,7 @@ public enum CheckpointCodec {
             w.real("augment.shift", a.shift)
             w.real("augment.rotation", a.rotation)
             w.real("augment.elastic", a.elastic)
+            if a.flip != 0 { w.real("augment.flip", a.flip) }
         }
         w.real("validation-split", r.validationSplit)
         w.text("directory", r.workingDirectory)
@@ -352,7 +356,7 @@ public enum CheckpointCodec {
             guard let shift, let rotation, let elastic else {
                 throw f.fail(shift == nil ? "augment.shift" : rotation == nil ? "augment.rotation" : "augment.elastic", "missing (the other augment fields are there)")
             }
-            augmentation = AugmentationSettings(shift: shift, rotation: rotation, elastic: elastic)
+            augmentation = AugmentationSettings(shift: shift, rotation: rotation, elastic: elastic, flip: try f.real("augment.flip") ?? 0)
         }
 
         let directory = try f.requiredText("directory")

@@ -91,10 +91,10 @@ public enum ModelFormat {
     /// 0x89 'N' 'N' 'M' CR LF 0x1A LF: non-ASCII first byte, and line-ending damage is detectable (as in PNG).
     public static let magic: [UInt8] = [0x89, 0x4E, 0x4E, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
     public static let major: UInt16 = 1
-    /// The newest minor version this build knows. A file is stamped with the lowest minor version that
-    /// knows all of its layer kinds (at least 1.1): 1.1 added batch norm and dropout, 1.2 convolution,
-    /// pooling and flatten. Any 1.x file is read (minor versions only add).
-    public static let minor: UInt16 = 2
+    /// The newest minor version this build writes and reads. A file is stamped with the lowest minor
+    /// version that knows all of its layer kinds (at least 1.1): 1.1 added batch norm and dropout, 1.2
+    /// convolution, pooling and flatten.
+    public static let minor: UInt16 = LayerKinds.all.map { $0.sinceMinorVersion }.reduce(1, max)
 
     /// "reads 1.x, writes 1.1-1.2", for --version.
     public static var versionText: String { "model files: reads \(major).x, writes \(major).1-\(major).\(minor)" }

@@ -24,7 +24,7 @@ struct NNEval: ParsableCommand {
     @Option(help: "Report format: text or json.") var format: ReportFormat = .text
     @Option(name: [.short, .customLong("output")], help: "Write the report (or --errors-list) to this file instead of stdout.")
     var output: String = "-"
-    @Option(help: OptionRules.batchSize.help("Samples per inference batch.")) var batchSize: Int = 500
+    @Option(help: OptionRules.batchSize.help("Samples per inference batch (default: 500, fewer for convolutional networks to bound memory).")) var batchSize: Int?
     @Option(help: OptionRules.threads.help("Threads for the matrix kernels (default: all cores).")) var threads: Int?
     @Option(help: "Draw the confusion matrix as a labelled heat map into this .svg or .png file.") var confusion: String?
     @Option(help: "Draw the misclassified images, grouped by true class and captioned with the predicted class and its probability, into this .png or .svg file.") var errors: String?

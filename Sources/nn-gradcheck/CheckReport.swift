@@ -11,6 +11,8 @@ struct CheckReport {
     var config: GradientCheckConfig
     var results: [TensorCheck]
     var seconds: Double
+    /// Max-pool windows tied at the point checked (nil: no max pooling).
+    var tiedPoolWindows: Int? = nil
 
     var passed: Bool { results.allSatisfy { $0.verdict == .pass } }
     var checkedCoordinates: Int { results.reduce(0) { $0 + $1.checked } }
@@ -34,7 +36,7 @@ struct CheckReport {
                 + "worst at index \(r.worstIndex): backprop \(CheckReport.sci(r.worstAnalytic)), numerical \(CheckReport.sci(r.worstNumeric))"
         case .vacuous:
             return r.checked == 0
-                ? "no coordinate could be checked (\(r.skippedAtKinks) at ReLU kinks)"
+                ? "no coordinate could be checked (\(r.skippedAtKinks) at kinks: ReLU or max-pool ties)"
                 : "backprop and numerical gradients are both (near) zero on all \(r.checked) coordinates: nothing was tested"
         }
     }
@@ -58,6 +60,9 @@ struct CheckReport {
                 .joined(separator: "  "))
         }
         for r in results where r.verdict != .pass { lines.append("\(r.name): \(verdictText(r)): \(reason(r))") }
+        if let ties = tiedPoolWindows {
+            lines.append("max-pool windows tied at the checked point: \(ties) (steps that break a tie cross a kink: counted under kinks)")
+        }
         let worst = results.map(\.maxRelativeError).max() ?? 0
         lines.append((passed ? "PASS" : "FAIL") + ": \(results.count) tensors, \(grouped(checkedCoordinates)) coordinates, "
             + "max relative error \(CheckReport.sci(worst)) (rtol \(CheckReport.sci(config.rtol))), " + cFormat("%.2f s", seconds))
@@ -70,6 +75,7 @@ struct CheckReport {
             ("rtol", .number(config.rtol)), ("atol", .number(config.atol)), ("floor", .number(config.floor)),
             ("coordinates_per_tensor", config.coordinates.map { .int($0) } ?? .string("all")),
             ("passed", .bool(passed)), ("seconds", .number(seconds)),
+            ("tied_pool_windows", tiedPoolWindows.map { .int($0) } ?? .null),
             ("tensors", .array(results.map { r in
                 .object([("name", .string(r.name)), ("shape", .array([.int(r.rows), .int(r.cols)])), ("checked", .int(r.checked)),
                          ("skipped_at_kinks", .int(r.skippedAtKinks)), ("max_abs_difference", .number(r.maxAbsDifference)),

@@ -18,7 +18,8 @@ struct NNGradcheck: ParsableCommand {
             weights) or freshly initialised from --layers. Data: a few samples of an IDX set, or seeded \
             synthetic inputs and targets. A tensor fails when a coordinate's relative error exceeds --rtol \
             and its absolute difference exceeds --atol, or when all its gradients are zero (a vacuous \
-            check). Coordinates whose step crosses a ReLU kink are skipped and counted.
+            check). Coordinates whose step crosses a kink (a ReLU unit flips, a max-pool window changes its winner) are \
+            skipped and counted; max-pool windows tied at the checked point are reported.
             """,
         version: versionText)
 
@@ -78,10 +79,12 @@ struct NNGradcheck: ParsableCommand {
             return fault.map { $0.plant(in: net) } ?? net
         }
         let start = Date()
-        let results = checkGradients(build(), x: problem.x, targets: problem.targets, config: config, makeReplica: build)
+        let network = build()
+        let results = checkGradients(network, x: problem.x, targets: problem.targets, config: config, makeReplica: build)
         let seconds = Date().timeIntervalSince(start)
-        let report = CheckReport(title: problem.title, samples: problem.x.rows, dataName: problem.dataName, config: config,
+        var report = CheckReport(title: problem.title, samples: problem.x.rows, dataName: problem.dataName, config: config,
                                  results: results, seconds: seconds)
+        report.tiedPoolWindows = tiedPoolWindows(network, x: problem.x)
         switch format {
         case .table: emit(report.table())
         case .json: emit(report.json())

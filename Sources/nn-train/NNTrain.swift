@@ -1,4 +1,4 @@
-// nn-train: trains a multi-layer perceptron on IDX data and writes a model file.
+// nn-train: trains a multi-layer perceptron or a convolutional network on IDX data and writes a model file.
 import ArgumentParser
 import Foundation
 import NNCommandLine
@@ -10,7 +10,7 @@ import NNReport
 struct NNTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn-train",
-        abstract: "Train a multi-layer perceptron on IDX data (MNIST, Fashion-MNIST, any IDX set).",
+        abstract: "Train a multi-layer perceptron or a convolutional network on IDX data (MNIST, Fashion-MNIST, any IDX set).",
         usage: "nn-train [--data DIR | --train-images FILE --train-labels FILE] [--layers SPEC] [-o MODEL] [options]",
         discussion: """
             With no data arguments, trains on the embedded default data set (5,000 MNIST training images, \
@@ -109,9 +109,10 @@ struct NNTrain: ParsableCommand {
             guard training.augmentShift < Double(min(shape[0], shape[1])) else {
                 throw ToolError("--augment-shift must be below the image size (\(shape[1])x\(shape[0])), not \(training.augmentShift)")
             }
-            trainer.augment = Augmentation(width: shape[1], height: shape[0], maxShift: training.augmentShift,
-                                           maxRotationDegrees: training.augmentRotation,
-                                           elasticProbability: training.augmentElastic).transform
+            var augmentation = Augmentation(width: shape[1], height: shape[0], maxShift: training.augmentShift,
+                                            maxRotationDegrees: training.augmentRotation, elasticProbability: training.augmentElastic)
+            augmentation.flipProbability = training.augmentFlip
+            trainer.augment = augmentation.transform
         }
         if let c = resumed?.checkpoint {
             trainer.progress = c.progress
@@ -214,7 +215,8 @@ struct NNTrain: ParsableCommand {
             MetadataEntry("weight-decay", String(config.weightDecay)),
             MetadataEntry("init", initializer.rawValue),
             MetadataEntry("augment", training.augment
-                ? "shift \(training.augmentShift) rotation \(training.augmentRotation) elastic \(training.augmentElastic)" : "none"),
+                ? "shift \(training.augmentShift) rotation \(training.augmentRotation) elastic \(training.augmentElastic)"
+                    + (training.augmentFlip > 0 ? " flip \(training.augmentFlip)" : "") : "none"),
         ]
         // final figures: of the kept epoch when early stopping chose one
         if let last = history.last(where: { $0.epoch == (bestEpoch ?? -1) }) ?? history.last {
@@ -241,7 +243,7 @@ struct NNTrain: ParsableCommand {
             layers: model.layers ?? NNTrain.defaultLayers, activation: model.activation, loss: model.loss, batchNorm: model.batchNorm,
             dropout: model.dropout, initializer: initializer, positiveClass: model.positiveClass, config: config,
             augmentation: training.augment ? AugmentationSettings(shift: training.augmentShift, rotation: training.augmentRotation,
-                                                                  elastic: training.augmentElastic) : nil,
+                                                                  elastic: training.augmentElastic, flip: training.augmentFlip) : nil,
             validationSplit: self.data.validationSplit, workingDirectory: currentDirectory(), dataSource: data.source,
             dataDirectory: data.directory, dataName: dataName, dataFiles: files, output: output.output, metrics: output.metrics,
             plot: output.plot, checkpoint: output.checkpointPath, checkpointEvery: output.checkpointEvery)

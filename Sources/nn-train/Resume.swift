@@ -88,7 +88,7 @@ struct ResumedRun {
     static let networkFlags: [String] = ["--layers", "--activation", "--loss", "--batch-norm", "--dropout", "--init", "--positive-class"]
     static let trainingFlags: [String] = ["--epochs", "--batch-size", "--learning-rate", "--optimizer", "--weight-decay", "--seed",
                                           "--lr-schedule", "--warmup", "--patience", "--augment", "--augment-shift", "--augment-rotation",
-                                          "--augment-elastic", "--validation-split"]
+                                          "--augment-elastic", "--augment-flip", "--validation-split"]
 
     init(path: String, commandLine: NNTrain, given: GivenOptions) throws {
         self.path = path
@@ -134,6 +134,7 @@ struct ResumedRun {
             settings.training.augmentShift = a.shift
             settings.training.augmentRotation = a.rotation
             settings.training.augmentElastic = a.elastic
+            settings.training.augmentFlip = a.flip
         }
         settings.data.validationSplit = run.validationSplit
 
@@ -190,6 +191,7 @@ struct ResumedRun {
             try check("augment.shift", OptionRules.augmentShift.problem(a.shift))
             try check("augment.rotation", OptionRules.augmentRotation.problem(a.rotation))
             try check("augment.elastic", OptionRules.augmentElastic.problem(a.elastic))
+            try check("augment.flip", OptionRules.augmentFlip.problem(a.flip))
         }
         if c.patience != nil && run.validationSplit == 0 { try check("patience", "set, but validation-split is 0 (early stopping needs a validation set)") }
     }
@@ -258,6 +260,7 @@ struct ResumedRun {
         try same("--augment-shift", t.augmentShift, a?.shift ?? .nan) { $0.isNaN ? "(off)" : "\($0)" }
         try same("--augment-rotation", t.augmentRotation, a?.rotation ?? .nan) { $0.isNaN ? "(off)" : "\($0)" }
         try same("--augment-elastic", t.augmentElastic, a?.elastic ?? .nan) { $0.isNaN ? "(off)" : "\($0)" }
+        try same("--augment-flip", t.augmentFlip, a?.flip ?? .nan) { $0.isNaN ? "(off)" : "\($0)" }
     }
 
     /// Loads the data; when it comes from the checkpoint, a file that cannot be read is reported as the

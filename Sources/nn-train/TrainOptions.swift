@@ -161,6 +161,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: OptionRules.augmentShift.help("With --augment: largest shift in pixels (also below the image's width and height).")) var augmentShift: Double = 2
     @Option(help: OptionRules.augmentRotation.help("With --augment: largest rotation in degrees.")) var augmentRotation: Double = 12
     @Option(help: OptionRules.augmentElastic.help("With --augment: probability of an elastic distortion per sample.")) var augmentElastic: Double = 0
+    @Option(help: OptionRules.augmentFlip.help("With --augment: probability of a left-right mirror image per sample (clothes, not digits).")) var augmentFlip: Double = 0
 
     func validate() throws {
         try OptionRules.epochs.check(epochs)
@@ -173,6 +174,7 @@ struct TrainingOptions: ParsableArguments {
         try OptionRules.augmentShift.check(augmentShift)
         try OptionRules.augmentRotation.check(augmentRotation)
         try OptionRules.augmentElastic.check(augmentElastic)
+        try OptionRules.augmentFlip.check(augmentFlip)
         _ = try schedule()
     }
 

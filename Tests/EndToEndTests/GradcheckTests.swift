@@ -41,6 +41,44 @@ import Testing
         #expect(r.out.split(separator: "\n").last!.hasPrefix("FAIL:"))
     }
 
+    /// The small convolutional network, every coordinate in float64: within 1e-6, with the kinks
+    /// (ReLU units, max-pool winners) skipped and counted and the max-pool ties at the point reported.
+    @Test func convolutionalNetworkPassesWithKinksCounted() throws {
+        let r = try Tools.sh("nn-gradcheck --layers 1x12x12-conv4k3-maxpool2-conv4k3-10 --all --format json")
+        #expect(r.status == 0, "\(r.out)\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        #expect(json["passed"] as? Bool == true)
+        #expect((json["tied_pool_windows"] as? Int ?? 0) > 0, "\(r.out)")
+        let tensors = json["tensors"] as! [[String: Any]]
+        #expect(tensors.map { $0["name"] as! String } == ["W1", "b1", "W2", "b2", "W3", "b3"])
+        #expect(tensors.map { ($0["checked"] as! Int) + ($0["skipped_at_kinks"] as! Int) } == [36, 4, 144, 4, 1440, 10])
+        #expect(tensors.reduce(0) { $0 + ($1["skipped_at_kinks"] as! Int) } > 0)
+        for t in tensors { #expect((t["max_relative_error"] as! Double) <= 1e-6, "\(t)") }
+    }
+
+    /// Planted faults in the convolution's and the max pooling's backward: the tensors below the broken
+    /// layer fail, by name, and only those.
+    @Test(arguments: ["conv-drops-input-gradient-tap", "maxpool-routes-to-first"])
+    func convolutionalFaultsAreCaughtAndNamed(fault: String) throws {
+        let r = try Tools.sh("nn-gradcheck --layers 1x12x12-conv4k3-maxpool2-conv4k3-10 --all --fault \(fault)")
+        #expect(r.status == 1, "\(r.out)\(r.stderr)")
+        let failing = r.out.split(separator: "\n").filter { $0.hasSuffix("FAIL") }.map { String($0.split(separator: " ")[0]) }
+        #expect(failing == ["W1", "b1"], "\(r.out)")
+        #expect(r.out.contains("W1: FAIL:") && r.out.split(separator: "\n").last!.hasPrefix("FAIL:"))
+    }
+
+    /// A trained convolutional model file, checked at its weights on real images.
+    @Test func checksAStoredConvolutionalModel() throws {
+        let dir = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (trI, trL) = try Tools.subset("train", stride: 50, into: dir)
+        let r = try Tools.sh("nn-train --train-images \(trI) --train-labels \(trL) --layers 1x28x28-conv4k3-maxpool2-conv6k3s2-10 --batch-norm 1"
+            + " --epochs 1 -o \(dir)/m.nnm 2>/dev/null && nn-gradcheck -m \(dir)/m.nnm --images \(trI) --labels \(trL) --coordinates 40")
+        #expect(r.status == 0, "\(r.out)\(r.stderr)")
+        #expect(r.out.contains("1x28x28-conv4k3-maxpool2-conv6k3s2-10 relu softmax-ce, batch-norm x1, 3 samples of"), "\(r.out)")
+        #expect(r.out.contains("gamma1") && r.out.contains("PASS: 8 tensors"), "\(r.out)")
+    }
+
     @Test func halvedBiasGradientInJUnit() throws {
         let r = try Tools.sh("nn-gradcheck --layers 20-6-5 --fault last-bias-halved --format junit")
         #expect(r.status == 1)

@@ -35,6 +35,27 @@ struct AugmentationTests {
         #expect(q == p)
     }
 
+    /// --augment-flip: probability 1 mirrors every sample left to right, 0.5 about half of them; off (the
+    /// default) it draws nothing, so runs without it keep their streams.
+    @Test func flipMirrorsAndDrawsOnlyWhenOn() {
+        let p = sampleDigit()
+        var mirrored = p
+        for y in 0..<28 { for x in 0..<28 { mirrored[y * 28 + x] = p[y * 28 + 27 - x] } }
+        var always = Augmentation.identity(width: 28, height: 28)
+        always.flipProbability = 1
+        #expect(run(always, p, seed: 3) == mirrored)
+        var half = always
+        half.flipProbability = 0.5
+        let flips = (0..<200 as Range<UInt64>).filter { run(half, p, seed: $0) == mirrored }.count
+        #expect(flips > 70 && flips < 130, "\(flips) of 200")
+        // off: the generator advances exactly as before flips existed (eight draws)
+        var a = SeededGenerator(seed: 5), b = SeededGenerator(seed: 5)
+        var q = p
+        q.withUnsafeMutableBufferPointer { Augmentation.identity(width: 28, height: 28).transform($0, &a) }
+        for _ in 0..<8 { _ = b.next() }
+        #expect(a == b)
+    }
+
     @Test func shiftMovesTheCentreOfMass() {
         let p = sampleDigit()
         let before = centreOfMass(p)

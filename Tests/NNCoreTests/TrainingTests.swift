@@ -69,26 +69,31 @@ struct TrainingTests {
         #expect(a.parameters.map(\.value) != c.parameters.map(\.value))
     }
 
+    /// Products split by rows (C taller than wide) and by columns (wider than tall), with every transpose.
     @Test func parallelGemmIsBitIdentical() {
         var rng = SeededGenerator(seed: 9)
-        for (m, k, n) in [(100, 784, 100), (37, 50, 13), (784, 100, 100), (100, 100, 10), (13, 784, 100), (6, 300, 300)] {
-            var a = Matrix<Float>(rows: m, cols: k), b = Matrix<Float>(rows: k, cols: n)
-            for i in 0..<a.count { a.storage[i] = Float(rng.nextNormal()) }
-            for i in 0..<b.count { b.storage[i] = Float(rng.nextNormal()) }
-            Parallelism.threadCount = 1
-            let one = matmul(a, b)
-            Parallelism.threadCount = 2
-            let two = matmul(a, b)
-            Parallelism.threadCount = 1
-            #expect(one == two)
-            // and against a plain double-precision product
-            var maxErr = 0.0
-            for r in 0..<m { for c in 0..<n {
-                var s = 0.0
-                for j in 0..<k { s += Double(a[r, j]) * Double(b[j, c]) }
-                maxErr = max(maxErr, abs(s - Double(one[r, c])))
-            } }
-            #expect(maxErr < 1e-3)
+        let shapes = [(100, 784, 100), (37, 50, 13), (784, 100, 100), (100, 100, 10), (13, 784, 100), (6, 300, 300),
+                      (50, 784, 300), (50, 300, 784), (784, 50, 300), (100, 512, 17)]
+        for (m, k, n) in shapes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                var a = Matrix<Float>(rows: ta ? k : m, cols: ta ? m : k), b = Matrix<Float>(rows: tb ? n : k, cols: tb ? k : n)
+                for i in 0..<a.count { a.storage[i] = Float(rng.nextNormal()) }
+                for i in 0..<b.count { b.storage[i] = Float(rng.nextNormal()) }
+                Parallelism.threadCount = 1
+                let one = matmul(a, transposeA: ta, b, transposeB: tb)
+                Parallelism.threadCount = 2
+                let two = matmul(a, transposeA: ta, b, transposeB: tb)
+                Parallelism.threadCount = 1
+                #expect(one == two, "\(m)x\(k)x\(n) transposes \(ta) \(tb)")
+                // and against a plain double-precision product
+                var maxErr = 0.0
+                for r in 0..<m { for c in 0..<n {
+                    var s = 0.0
+                    for j in 0..<k { s += Double(ta ? a[j, r] : a[r, j]) * Double(tb ? b[c, j] : b[j, c]) }
+                    maxErr = max(maxErr, abs(s - Double(one[r, c])))
+                } }
+                #expect(maxErr < 1e-3)
+            }
         }
     }
 

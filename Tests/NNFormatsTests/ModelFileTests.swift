@@ -29,6 +29,36 @@ struct ModelFileTests {
         #expect(try ModelFileReader.decode(ModelFileWriter.encode(plain), path: "m") == plain)
     }
 
+    /// The versions writers stamp (docs/model-format.md): dense networks 1.1, byte for byte as before;
+    /// convolutional ones 1.2. And the README CNN's HEAD and WGHT as the document describes them.
+    @Test func versionStampAndConvolutionalLayout() throws {
+        var rng = SeededGenerator(seed: 4)
+        let cnn = try LayersPlan(parsing: "1x28x28-conv32k5-maxpool2-conv64k3-maxpool2-128-10").architecture(activation: .relu, output: .softmaxCrossEntropy)
+        let net = Network<Float>(architecture: cnn, initializer: .he, rng: &rng)
+        let m = Model(network: net, scaling: InputScaling(), positiveClass: nil, imageRecipe: nil, metadata: [])
+        let bytes = ModelFileWriter.encode(m)
+        #expect(Array(bytes[8..<12]) == [1, 0, 2, 0])
+        #expect(ModelFormat.minor == 2)
+        let headLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+        #expect(String(decoding: bytes[16..<20], as: UTF8.self) == "HEAD" && headLength == 150)
+        // first layer: kind 5 with in_channels 1, filters 32, kernel 5x5, stride 1x1, padding 2x2
+        var conv: [UInt8] = [5]
+        for v: UInt32 in [1, 32, 5, 5, 1, 1, 2, 2] { conv += [UInt8(v & 255), 0, 0, 0] }
+        #expect(Array(bytes[24..<57]) == conv)
+        let back = try ModelFileReader.decode(bytes, path: "cnn.nnm")
+        #expect(back == m)
+        #expect(back.architecture.tensors.map { "\($0.name) \($0.spec.rows)x\($0.spec.cols)" }
+                == ["W1 32x25", "b1 1x32", "W2 64x288", "b2 1x64", "W3 3136x128", "b3 1x128", "W4 128x10", "b4 1x10"])
+        #expect(back.architecture.parameterCount == 422_154)
+        // dense networks, with or without the 1.1 kinds, stay 1.1
+        for arch in [Architecture.mlp(sizes: [6, 4, 3], activation: .relu, output: .softmaxCrossEntropy),
+                     .mlp(sizes: [6, 4, 3], activation: .relu, output: .softmaxCrossEntropy, batchNorm: [0], dropout: [0: 0.5])] {
+            let dense = Model(network: Network<Float>(architecture: arch, initializer: .he, rng: &rng), scaling: InputScaling(),
+                              positiveClass: nil, imageRecipe: nil, metadata: [])
+            #expect(Array(ModelFileWriter.encode(dense)[8..<12]) == [1, 0, 1, 0])
+        }
+    }
+
     func expectError(_ bytes: [UInt8], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
         do {
             _ = try ModelFileReader.decode(bytes, path: "bad.nnm")

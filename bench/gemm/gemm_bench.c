@@ -1,10 +1,10 @@
 // gemm_bench.c: nn_sgemm / nn_dgemm (Sources/CKernels/gemm.c) against OpenBLAS cblas_sgemm / cblas_dgemm.
 //
 // For each shape: GFLOP/s (2*M*N*K / time) on 1 thread and on 2 threads, median over repeats. Ours on 2
-// threads splits C into row blocks exactly as Matrix.swift does (2 blocks when M*N*K >= 200,000 and M >= 2,
-// boundaries on multiples of 6, one nn_*gemm call each) on the package's worker pool (nn_parallel_run,
-// CKernels/pool.c); OpenBLAS uses its own threading (openblas_set_num_threads). Ours and OpenBLAS alternate repeat by repeat so that
-// the noise of a shared machine hits both alike.
+// threads is nn_*gemm_threads(2, ...), the call Matrix.swift makes (C split into 2 blocks of rows, or of
+// columns when C is wider than tall, on the package's worker pool CKernels/pool.c); OpenBLAS uses its own
+// threading (openblas_set_num_threads). Ours and OpenBLAS alternate repeat by repeat so that the noise of
+// a shared machine hits both alike.
 // Build: see run.sh. Usage: gemm_bench [repeats] [min_ms_per_repeat] [only shapes whose label contains this]
 // Environment: GEMM_BENCH_CPUTIME=1 and GEMM_BENCH_STAT=min (see below), GEMM_BENCH_1THREAD=1 skips the
 // 2-thread columns.
@@ -35,38 +35,13 @@ typedef struct {
     void *A, *B, *C;
 } problem;
 
-// Rows r0..<r1 of C through our kernel (one Matrix.swift row block).
-static void ours_rows(const problem *p, long r0, long r1) {
-    long aoff = p->transA ? r0 : r0 * p->lda;
-    if (p->dbl)
-        nn_dgemm(p->transA, p->transB, r1 - r0, p->N, p->K, 1.0, (double *)p->A + aoff, p->lda, p->B, p->ldb, 0.0,
-                 (double *)p->C + r0 * p->ldc, p->ldc);
-    else
-        nn_sgemm(p->transA, p->transB, r1 - r0, p->N, p->K, 1.0f, (float *)p->A + aoff, p->lda, p->B, p->ldb, 0.0f,
-                 (float *)p->C + r0 * p->ldc, p->ldc);
-}
-
-// ---- 2 threads: the split Matrix.swift makes, on the package's own worker pool (CKernels/pool.c) ------
-typedef struct { const problem *p; long blocks; } split;
-
-// Block boundaries on multiples of 6, the micro-kernel's tile height (Matrix.swift's boundary(_:)).
-static long boundary(const split *s, long b) {
-    if (b == s->blocks) return s->p->M;
-    long r = (s->p->M * b / s->blocks + 3) / 6 * 6;
-    return r < s->p->M ? r : s->p->M;
-}
-
-static void block_task(void *context, long b) {
-    const split *s = context;
-    long r0 = boundary(s, b), r1 = boundary(s, b + 1);
-    if (r1 > r0) ours_rows(s->p, r0, r1);
-}
-
+// Ours on `threads` threads: nn_*gemm_threads, exactly as Matrix.swift calls it (C split into blocks of rows
+// or columns on the package's worker pool, pool.c).
 static void ours(const problem *p, int threads) {
-    long flops = p->M * p->N * (p->K > 1 ? p->K : 1);
-    if (threads < 2 || flops < 200000 || p->M < 2) { ours_rows(p, 0, p->M); return; }
-    split s = {p, threads < p->M ? threads : p->M};
-    nn_parallel_run(s.blocks, threads, block_task, &s);
+    if (p->dbl)
+        nn_dgemm_threads(threads, p->transA, p->transB, p->M, p->N, p->K, 1.0, p->A, p->lda, p->B, p->ldb, 0.0, p->C, p->ldc);
+    else
+        nn_sgemm_threads(threads, p->transA, p->transB, p->M, p->N, p->K, 1.0f, p->A, p->lda, p->B, p->ldb, 0.0f, p->C, p->ldc);
 }
 
 static void openblas(const problem *p) {
@@ -124,6 +99,12 @@ int main(int argc, char **argv) {
         {"dX=dY W^T 512->512", 100, 512, 512, 0, 1, 0},
         {"dX=dY W^T 10->512", 100, 10, 512, 0, 1, 0},
         {"inference M=1", 1, 784, 100, 0, 0, 0},
+        // nn-train's defaults (784-300-10, batch 50) and the README's Fashion recipe (784-512-256-10, batch 100)
+        {"default fwd 784-300 b50", 50, 784, 300, 0, 0, 0},
+        {"default dW 784x300 b50", 784, 50, 300, 1, 0, 0},
+        {"fashion fwd 512-256", 100, 512, 256, 0, 0, 0},
+        {"fashion dW 784x512", 784, 100, 512, 1, 0, 0},
+        {"fashion dX 256->512", 100, 256, 512, 0, 1, 0},
         {"large", 256, 784, 512, 0, 0, 0},
         {"cube", 1024, 1024, 1024, 0, 0, 0},
         {"gradcheck f64", 3, 784, 50, 0, 0, 1},

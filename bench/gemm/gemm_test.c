@@ -3,10 +3,12 @@
 // For every shape, the 4 transpose combinations, float and double, the AVX2 and the portable path, and
 // several (alpha, beta):
 //   1. one call over all of C agrees with a naive double-precision reference within an error bound;
-//   2. calls over row blocks of C (split at 1, 7, M/2, M-1, several at once, every row...) give results
-//      bit-identical to the one call, as Matrix.swift's threaded split relies on;
+//   2. calls over row blocks of C (split at 1, 7, M/2, M-1, several at once, every row...) and over
+//      column blocks (1, 8, 16, N/2, ...) give results bit-identical to the one call, as the threaded
+//      split (nn_*gemm_threads) relies on, and so do nn_*gemm_threads on 2 and 3 threads;
 //   3. C is not read when beta == 0 (it starts as NaN).
-// Build and run: cc -O2 -I Sources/CKernels/include bench/gemm/gemm_test.c Sources/CKernels/gemm.c -lm -lpthread
+// Build and run: cc -O2 -I Sources/CKernels/include bench/gemm/gemm_test.c Sources/CKernels/gemm.c
+//   Sources/CKernels/pool.c -lm -lpthread (also run by `swift test`: EndToEndTests/KernelTests.swift)
 // Prints one line per failure and a summary; exits 1 on any failure.
 #include "nn_kernels.h"
 #include <math.h>
@@ -41,6 +43,18 @@ static void call_rows(int transA, int transB, long r0, long r1, long N, long K, 
     else
         nn_sgemm(transA, transB, r1 - r0, N, K, (float)alpha, (float *)A.p + aoff, lda, (float *)B.p, ldb,
                  (float)beta, (float *)C.p + r0 * ldc, ldc);
+}
+
+// C columns c0..<c1 of the product (a column block, as nn_*gemm_threads makes for a C wider than tall).
+static void call_cols(int transA, int transB, long M, long c0, long c1, long K, double alpha, buf A, long lda,
+                      buf B, long ldb, double beta, buf C, long ldc) {
+    long boff = transB ? c0 * ldb : c0;
+    if (C.dbl)
+        nn_dgemm(transA, transB, M, c1 - c0, K, alpha, (double *)A.p, lda, (double *)B.p + boff, ldb, beta,
+                 (double *)C.p + c0, ldc);
+    else
+        nn_sgemm(transA, transB, M, c1 - c0, K, (float)alpha, (float *)A.p, lda, (float *)B.p + boff, ldb,
+                 (float)beta, (float *)C.p + c0, ldc);
 }
 
 static int failures = 0, checks = 0;
@@ -138,6 +152,46 @@ static void check(int dbl, int portable, long M, long K, long N, int transA, int
             failures++;
         }
     }
+    // 3. Column splits likewise.
+    long ccands[][6] = {{1}, {8}, {16}, {N / 2}, {N - 1}, {1, 8, 16, N / 2, N - 1, N / 3}, {-1}};
+    for (size_t s = 0; s < sizeof ccands / sizeof ccands[0]; s++) {
+        long cuts[4096];
+        int nc = 0;
+        if (ccands[s][0] == -1) {  // every column on its own (every 13th for large N)
+            long step = N <= 64 ? 1 : 13;
+            for (long c = step; c < N && nc < 4000; c += step) cuts[nc++] = c;
+        } else {
+            for (int t = 0; t < 6; t++)
+                if (ccands[s][t] > 0 && ccands[s][t] < N) cuts[nc++] = ccands[s][t];
+        }
+        if (nc == 0) continue;
+        qsort(cuts, (size_t)nc, sizeof cuts[0], cmp_long);
+        memcpy(C2.p, C0.p, C0.n * esize(C0));
+        long c0 = 0;
+        for (int t = 0; t <= nc; t++) {
+            long c1 = t < nc ? cuts[t] : N;
+            if (c1 > c0) call_cols(transA, transB, M, c0, c1, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+            c0 = c1;
+        }
+        checks++;
+        if (memcmp(C1.p, C2.p, C1.n * esize(C1)) != 0) {
+            printf("FAIL column split %s: %d cut(s) starting at %ld\n", what, nc, cuts[0]);
+            failures++;
+        }
+    }
+    // 4. The threaded entry points (the worker pool, blocks of rows or columns), 2 and 3 threads.
+    for (long threads = 2; threads <= 3; threads++) {
+        memcpy(C2.p, C0.p, C0.n * esize(C0));
+        if (dbl)
+            nn_dgemm_threads(threads, transA, transB, M, N, K, alpha, A.p, lda, B.p, ldb, beta, C2.p, ldc);
+        else
+            nn_sgemm_threads(threads, transA, transB, M, N, K, (float)alpha, A.p, lda, B.p, ldb, (float)beta, C2.p, ldc);
+        checks++;
+        if (memcmp(C1.p, C2.p, C1.n * esize(C1)) != 0) {
+            printf("FAIL %ld threads %s\n", threads, what);
+            failures++;
+        }
+    }
     free(A.p); free(B.p); free(C0.p); free(C1.p); free(C2.p);
 }
 
@@ -148,7 +202,7 @@ int main(void) {
     static const long shapes[][3] = {
         {1, 1, 1}, {7, 13, 5}, {3, 784, 50}, {3, 50, 10}, {1, 784, 100}, {1, 784, 10}, {2, 300, 70}, {4, 9, 3},
         {5, 257, 33}, {100, 784, 100}, {100, 100, 10}, {784, 100, 100}, {150, 520, 40}, {9, 300, 2100},
-        {3, 0, 4}, {6, 1, 17}, {13, 1000, 25},
+        {3, 0, 4}, {6, 1, 17}, {13, 1000, 25}, {50, 784, 300}, {40, 60, 200},
     };
     static const double ab[][2] = {{1, 0}, {0.75, 1}, {-1.5, 0.5}};
     const int fast = nn_cpu_has_avx2_fma();

@@ -12,7 +12,7 @@ CC=${CC:-cc}
 OUT=.build-gemm/bench
 mkdir -p "$OUT"
 INC="-I Sources/CKernels/include"
-$CC -O2 -Wall $INC bench/gemm/gemm_test.c Sources/CKernels/gemm.c -lm -lpthread -o "$OUT/gemm_test"
+$CC -O2 -Wall $INC bench/gemm/gemm_test.c Sources/CKernels/gemm.c Sources/CKernels/pool.c -lm -lpthread -o "$OUT/gemm_test"
 $CC -O2 -Wall $INC bench/gemm/gemm_bench.c Sources/CKernels/gemm.c Sources/CKernels/pool.c -lopenblas -lpthread -lm -o "$OUT/gemm_bench"
 echo "== test ($CC -O2)"
 "$OUT/gemm_test"

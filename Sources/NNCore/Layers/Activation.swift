@@ -52,12 +52,16 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     /// The units that were positive in the last forward pass: the side of each kink.
     public var kinkState: [Int32] { y.storage.map { $0 > 0 ? 1 : 0 } }
 
-    // forward: x [B, N] -> y [B, N]. Branch-free so the loop vectorises.
+    // forward: x [B, N] -> y [B, N]. Branch-free so the loop vectorises; large batches (a convolution's
+    // outputs) in slices over the threads.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         var y = x
-        y.storage.withUnsafeMutableBufferPointer { Scalar.reluInPlace($0.baseAddress!, $0.count) }
+        y.storage.withUnsafeMutableBufferPointer { y in
+            let y = y.baseAddress!, n = x.count
+            elementSlices(n) { lo, hi in Scalar.reluInPlace(y + lo, hi - lo) }
+        }
         self.y = y
         return y
     }
@@ -68,7 +72,10 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         var dx = dout
         dx.storage.withUnsafeMutableBufferPointer { d in
-            y.storage.withUnsafeBufferPointer { y in Scalar.reluMask(d.baseAddress!, y.baseAddress!, d.count) }
+            y.storage.withUnsafeBufferPointer { y in
+                let d = d.baseAddress!, y = y.baseAddress!
+                elementSlices(dout.count) { lo, hi in Scalar.reluMask(d + lo, y + lo, hi - lo) }
+            }
         }
         return dx
     }
@@ -146,4 +153,14 @@ public func sigmoid<T: NNFloat>(_ x: T) -> T {
     if x >= 0 { return 1 / (1 + T.exp(-x)) }
     let e = T.exp(x)
     return e / (1 + e)
+}
+
+/// Runs body(lo, hi) over 0..<n: in one piece below 2^16 values (a dense layer's batch, where waking a
+/// thread costs more than it saves), else in slices over the threads. For element-wise work only: each
+/// value's result is the same in any slice.
+@inline(__always)
+func elementSlices(_ n: Int, _ body: (Int, Int) -> Void) {
+    let slices = n < 1 << 16 ? 1 : min(Parallelism.threadCount, n >> 15)
+    if slices <= 1 { body(0, n); return }
+    Parallelism.run(slices) { i in body(n * i / slices, n * (i + 1) / slices) }
 }

@@ -35,18 +35,19 @@ public final class AvgPool2D<Scalar: NNFloat>: Layer {
     public var spec: any LayerSpec { pool }
     public var parameters: [Parameter<Scalar>] { [] }
 
-    /// Calls body(o, i, weight) for every input value i of output value o's window, in a fixed order.
+    /// Calls body(o, i, weight) for every input value i of output value o's window, in a fixed order:
+    /// weight = 1 / (the number of the window's inputs inside the image).
     @inline(__always)
     private func forEachTap(_ body: (Int, Int, Scalar) -> Void) {
         let g = window, oh = g.outHeight, ow = g.outWidth
         for c in 0..<g.channels {
             for oy in 0..<oh {
-                let rows = (0..<g.kernelHeight).map { oy * g.strideY - g.padY + $0 }.filter { $0 >= 0 && $0 < g.height }
+                let y0 = max(0, oy * g.strideY - g.padY), y1 = min(g.height, oy * g.strideY - g.padY + g.kernelHeight)
                 for ox in 0..<ow {
-                    let cols = (0..<g.kernelWidth).compactMap { g.inputColumn(ox, $0) }
-                    let weight = 1 / Scalar(rows.count * cols.count)
+                    let x0 = max(0, ox * g.strideX - g.padX), x1 = min(g.width, ox * g.strideX - g.padX + g.kernelWidth)
+                    let weight = 1 / Scalar((y1 - y0) * (x1 - x0))
                     let o = (c * oh + oy) * ow + ox
-                    for iy in rows { for ix in cols { body(o, (c * g.height + iy) * g.width + ix, weight) } }
+                    for iy in y0..<y1 { for ix in x0..<x1 { body(o, (c * g.height + iy) * g.width + ix, weight) } }
                 }
             }
         }
@@ -59,9 +60,13 @@ public final class AvgPool2D<Scalar: NNFloat>: Layer {
         let perSample = window.channels * window.outHeight * window.outWidth
         inputSize = x.cols
         var y = Matrix<Scalar>(rows: x.rows, cols: perSample)
-        for s in 0..<x.rows {
-            let xi = s * x.cols, yo = s * perSample
-            forEachTap { o, i, w in y.storage[yo + o] += w * x.storage[xi + i] }
+        x.storage.withUnsafeBufferPointer { xs in
+            y.storage.withUnsafeMutableBufferPointer { ys in
+                for s in 0..<x.rows {
+                    let xi = xs.baseAddress! + s * x.cols, yo = ys.baseAddress! + s * perSample
+                    forEachTap { o, i, w in yo[o] += w * xi[i] }
+                }
+            }
         }
         return y
     }
@@ -71,9 +76,13 @@ public final class AvgPool2D<Scalar: NNFloat>: Layer {
     @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         var dx = Matrix<Scalar>(rows: dout.rows, cols: inputSize)
-        for s in 0..<dout.rows {
-            let xi = s * inputSize, yo = s * dout.cols
-            forEachTap { o, i, w in dx.storage[xi + i] += w * dout.storage[yo + o] }
+        dout.storage.withUnsafeBufferPointer { ds in
+            dx.storage.withUnsafeMutableBufferPointer { dxs in
+                for s in 0..<dout.rows {
+                    let xi = dxs.baseAddress! + s * inputSize, yo = ds.baseAddress! + s * dout.cols
+                    forEachTap { o, i, w in xi[i] += w * yo[o] }
+                }
+            }
         }
         return dx
     }

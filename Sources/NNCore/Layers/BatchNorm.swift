@@ -51,7 +51,7 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
     public let epsilon: Scalar = 1e-7
     /// Values per feature in one sample: 1 after a dense layer, H*W after a convolution.
     public let positions: Int
-    private var xc = Matrix<Scalar>(rows: 0, cols: 0)
+    /// The last forward's normalised input xn = (x - mean) / std [B, N*P] and std [N], for backward.
     private var xn = Matrix<Scalar>(rows: 0, cols: 0)
     private var std: [Scalar] = []
 
@@ -68,78 +68,151 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
     public var parameters: [Parameter<Scalar>] { [gamma, beta] }
     public var buffers: [Parameter<Scalar>] { [runningMean, runningVar] }
 
+    /// Features are shared out over the threads in slices (each feature's sums stay in one thread, in one
+    /// order) when the batch is large enough to pay for waking them.
+    private static func slices(features: Int, values: Int) -> Int {
+        values < 1 << 15 ? 1 : min(Parallelism.threadCount, features)
+    }
+
     // forward: x [B, N*P] -> y [B, N*P], P = positions; the value of feature j at position s of sample r
-    // is x[r, j*P + s]. Statistics per feature over the B*P values.
+    // is x[r, j*P + s]. Statistics per feature over the B*P values (two passes: mean, then the mean of
+    // squared deviations); xn = (x - mean) / std; y = gamma * xn + beta (a division, as format 1.1 files
+    // were written to be read: their predictions stay the same to the bit).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        let b = x.rows, n = gamma.value.cols, p = positions
-        let count = Scalar(b * p)
-        var mean = [Scalar](repeating: 0, count: n), variance = [Scalar](repeating: 0, count: n)
-        if mode == .training {
-            for r in 0..<b { for j in 0..<n { for s in 0..<p { mean[j] += x.storage[(r * n + j) * p + s] } } }
-            for j in 0..<n { mean[j] /= count }
-            for r in 0..<b { for j in 0..<n { for s in 0..<p { let c = x.storage[(r * n + j) * p + s] - mean[j]; variance[j] += c * c } } }
+        let b = x.rows, n = gamma.value.cols, p = positions, total = x.count
+        precondition(x.cols == n * p, "batch norm input has \(x.cols) values per sample, not \(n * p)")
+        let count = Scalar(b * p), training = mode == .training
+        var mean = training ? [Scalar](repeating: 0, count: n) : runningMean.value.storage
+        var variance = training ? [Scalar](repeating: 0, count: n) : runningVar.value.storage
+        var std = [Scalar](repeating: 0, count: n)
+        var y = [Scalar](), xn = [Scalar]()
+        let slices = BatchNorm.slices(features: n, values: total)
+        xn = [Scalar](unsafeUninitializedCapacity: total) { xnOut, xnCount in
+            y = [Scalar](unsafeUninitializedCapacity: total) { yOut, yCount in
+                x.storage.withUnsafeBufferPointer { xs in
+                    gamma.value.storage.withUnsafeBufferPointer { g in
+                        beta.value.storage.withUnsafeBufferPointer { be in
+                            mean.withUnsafeMutableBufferPointer { m in
+                                variance.withUnsafeMutableBufferPointer { v in
+                                    std.withUnsafeMutableBufferPointer { sd in
+                                        let xs = xs.baseAddress!, g = g.baseAddress!, be = be.baseAddress!
+                                        let m = m.baseAddress!, v = v.baseAddress!, sd = sd.baseAddress!
+                                        let xo = xnOut.baseAddress!, yo = yOut.baseAddress!
+                                        Parallelism.run(slices) { slice in
+                                            let j0 = n * slice / slices, j1 = n * (slice + 1) / slices
+                                            if training {
+                                                for r in 0..<b {
+                                                    for j in j0..<j1 { let run = xs + (r * n + j) * p; m[j] += laneSum(p) { run[$0] } }
+                                                }
+                                                for j in j0..<j1 { m[j] /= count }
+                                                for r in 0..<b {
+                                                    for j in j0..<j1 {
+                                                        let run = xs + (r * n + j) * p, mj = m[j]
+                                                        v[j] += laneSum(p) { let c = run[$0] - mj; return c * c }
+                                                    }
+                                                }
+                                                for j in j0..<j1 { v[j] /= count }
+                                            }
+                                            for j in j0..<j1 { sd[j] = Scalar.sqrt(v[j] + epsilon) }
+                                            for r in 0..<b {
+                                                for j in j0..<j1 {
+                                                    let at = (r * n + j) * p, mj = m[j], sj = sd[j], gj = g[j], bj = be[j]
+                                                    for s in 0..<p {
+                                                        let normalised = (xs[at + s] - mj) / sj
+                                                        xo[at + s] = normalised
+                                                        yo[at + s] = gj * normalised + bj
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                yCount = total
+            }
+            xnCount = total
+        }
+        if training {
             for j in 0..<n {
-                variance[j] /= count
                 runningMean.value.storage[j] = momentum * runningMean.value.storage[j] + (1 - momentum) * mean[j]
                 runningVar.value.storage[j] = momentum * runningVar.value.storage[j] + (1 - momentum) * variance[j]
             }
-        } else {
-            mean = runningMean.value.storage
-            variance = runningVar.value.storage
         }
-        std = variance.map { Scalar.sqrt($0 + epsilon) }
-        xc = x
-        xn = x
-        var y = x
-        for r in 0..<b {
-            for j in 0..<n {
-                for s in 0..<p {
-                    let i = (r * n + j) * p + s
-                    let c = x.storage[i] - mean[j]
-                    xc.storage[i] = c
-                    xn.storage[i] = c / std[j]
-                    y.storage[i] = gamma.value.storage[j] * xn.storage[i] + beta.value.storage[j]
-                }
-            }
-        }
-        return y
+        self.std = std
+        self.xn = Matrix(rows: b, cols: n * p, storage: xn)
+        return Matrix(rows: b, cols: n * p, storage: y)
     }
 
     // backward (training statistics), sums over the B*P values of each feature: dbeta = sum dout;
-    // dgamma = sum xn*dout; dxn = gamma*dout; dxc = dxn/std + (2/BP) xc dvar with
-    // dvar = -1/2 sum(dxn xc)/std^3; dx = dxc - mean(dxc).
+    // dgamma = sum xn*dout; dx = gamma/std * (dout - dbeta/BP - xn * dgamma/BP).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        let b = dout.rows, n = gamma.value.cols, p = positions
+        let b = dout.rows, n = gamma.value.cols, p = positions, total = dout.count
+        precondition(total == xn.count, "batch norm backward: dout does not match the last forward")
         let count = Scalar(b * p)
-        var dx = dout
-        for j in 0..<n {
-            var dbeta: Scalar = 0, dgamma: Scalar = 0, dstd: Scalar = 0
-            for r in 0..<b {
-                for s in 0..<p {
-                    let i = (r * n + j) * p + s
-                    dbeta += dout.storage[i]
-                    dgamma += xn.storage[i] * dout.storage[i]
-                    dstd -= gamma.value.storage[j] * dout.storage[i] * xc.storage[i] / (std[j] * std[j])
+        var dbeta = [Scalar](repeating: 0, count: n), dgamma = [Scalar](repeating: 0, count: n)
+        let slices = BatchNorm.slices(features: n, values: total)
+        let dx = [Scalar](unsafeUninitializedCapacity: total) { dxOut, dxCount in
+            dout.storage.withUnsafeBufferPointer { ds in
+                xn.storage.withUnsafeBufferPointer { xns in
+                    gamma.value.storage.withUnsafeBufferPointer { g in
+                        std.withUnsafeBufferPointer { sd in
+                            dbeta.withUnsafeMutableBufferPointer { db in
+                                dgamma.withUnsafeMutableBufferPointer { dg in
+                                    let ds = ds.baseAddress!, xns = xns.baseAddress!, g = g.baseAddress!, sd = sd.baseAddress!
+                                    let db = db.baseAddress!, dg = dg.baseAddress!, dxo = dxOut.baseAddress!
+                                    Parallelism.run(slices) { slice in
+                                        let j0 = n * slice / slices, j1 = n * (slice + 1) / slices
+                                        for r in 0..<b {
+                                            for j in j0..<j1 {
+                                                let d = ds + (r * n + j) * p, xr = xns + (r * n + j) * p
+                                                db[j] += laneSum(p) { d[$0] }
+                                                dg[j] += laneSum(p) { d[$0] * xr[$0] }
+                                            }
+                                        }
+                                        for r in 0..<b {
+                                            for j in j0..<j1 {
+                                                let at = (r * n + j) * p, scale = g[j] / sd[j]
+                                                let meanD = db[j] / count, meanDX = dg[j] / count
+                                                for s in 0..<p { dxo[at + s] = scale * (ds[at + s] - meanD - xns[at + s] * meanDX) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            beta.grad.storage[j] = dbeta
-            gamma.grad.storage[j] = dgamma
-            let dvar = dstd / (2 * std[j])
-            var dmu: Scalar = 0
-            for r in 0..<b {
-                for s in 0..<p {
-                    let i = (r * n + j) * p + s
-                    let dxc = gamma.value.storage[j] * dout.storage[i] / std[j] + 2 / count * xc.storage[i] * dvar
-                    dx.storage[i] = dxc
-                    dmu += dxc
-                }
-            }
-            for r in 0..<b { for s in 0..<p { dx.storage[(r * n + j) * p + s] -= dmu / count } }
+            dxCount = total
         }
-        return dx
+        beta.grad.storage = dbeta
+        gamma.grad.storage = dgamma
+        return Matrix(rows: b, cols: n * p, storage: dx)
     }
+}
+
+/// The sum of f(0), ..., f(n-1) in eight lanes (lane i % 8, combined pairwise) and then the last n % 8 in
+/// order: a fixed order, the same on any thread, and one the compiler can vectorise. n = 1 gives f(0).
+@inline(__always)
+func laneSum<T: NNFloat>(_ n: Int, _ f: (Int) -> T) -> T {
+    var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0, a4: T = 0, a5: T = 0, a6: T = 0, a7: T = 0
+    var i = 0
+    while i + 8 <= n {
+        a0 += f(i); a1 += f(i + 1); a2 += f(i + 2); a3 += f(i + 3)
+        a4 += f(i + 4); a5 += f(i + 5); a6 += f(i + 6); a7 += f(i + 7)
+        i += 8
+    }
+    var sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    while i < n {
+        sum += f(i)
+        i += 1
+    }
+    return sum
 }

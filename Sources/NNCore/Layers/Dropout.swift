@@ -40,18 +40,24 @@ public final class Dropout<Scalar: NNFloat>: Layer {
     public var spec: any LayerSpec { DropoutSpec(ratio: ratio) }
     public var parameters: [Parameter<Scalar>] { [] }
 
-    // forward: x [B, N] -> y [B, N]; y = x * mask / (1 - ratio) in training
+    // forward: x [B, N] -> y [B, N]; y = x * mask / (1 - ratio) in training. The mask is drawn value by
+    // value in storage order (the generator's stream is part of a checkpoint); the product runs in slices
+    // over the threads for large batches.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         guard mode == .training, ratio > 0 else { return x }
-        if !(freezeMask && mask.count == x.count) {
-            let keep = Scalar(1 / (1 - ratio))
-            mask = (0..<x.count).map { _ in rng.nextUnit() >= ratio ? keep : 0 }
+        let n = x.count
+        if !(freezeMask && mask.count == n) {
+            let keep = Scalar(1 / (1 - ratio)), ratio = self.ratio
+            var generator = rng
+            mask = [Scalar](unsafeUninitializedCapacity: n) { m, initialized in
+                for i in 0..<n { m[i] = generator.nextUnit() >= ratio ? keep : 0 }
+                initialized = n
+            }
+            rng = generator
         }
-        var y = x
-        for i in 0..<y.count { y.storage[i] *= mask[i] }
-        return y
+        return multiplied(x, by: mask)
     }
 
     // backward: dx = dout * mask / (1 - ratio)
@@ -59,8 +65,22 @@ public final class Dropout<Scalar: NNFloat>: Layer {
     @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         guard ratio > 0, mask.count == dout.count else { return dout }
-        var dx = dout
-        for i in 0..<dx.count { dx.storage[i] *= mask[i] }
-        return dx
+        return multiplied(dout, by: mask)
+    }
+
+    /// a * mask, value by value.
+    @inline(__always)
+    private func multiplied(_ a: Matrix<Scalar>, by mask: [Scalar]) -> Matrix<Scalar> {
+        let n = a.count
+        let out = [Scalar](unsafeUninitializedCapacity: n) { o, initialized in
+            a.storage.withUnsafeBufferPointer { a in
+                mask.withUnsafeBufferPointer { m in
+                    let a = a.baseAddress!, m = m.baseAddress!, o = o.baseAddress!
+                    elementSlices(n) { lo, hi in for i in lo..<hi { o[i] = a[i] * m[i] } }
+                }
+            }
+            initialized = n
+        }
+        return Matrix(rows: a.rows, cols: a.cols, storage: out)
     }
 }

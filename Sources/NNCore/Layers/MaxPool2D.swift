@@ -38,58 +38,138 @@ public final class MaxPool2D<Scalar: NNFloat>: Layer {
     /// equal values wins, and a step that breaks the tie the other way changes the winner).
     public var kinkState: [Int32] { winners }
 
-    // forward: x [B, C*H*W] -> y [B, C*OH*OW]; padding never wins.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        let g = window, b = x.rows, oh = g.outHeight, ow = g.outWidth, perSample = g.channels * oh * ow
-        inputSize = x.cols
-        var y = Matrix<Scalar>(rows: b, cols: perSample)
-        winners = [Int32](repeating: 0, count: b * perSample)
-        x.storage.withUnsafeBufferPointer { xs in
-            y.storage.withUnsafeMutableBufferPointer { ys in
-                winners.withUnsafeMutableBufferPointer { ws in
-                    for s in 0..<b {
-                        let xin = xs.baseAddress! + s * x.cols
-                        for c in 0..<g.channels {
-                            for oy in 0..<oh {
-                                for ox in 0..<ow {
-                                    var best = -Scalar.infinity, at = -1
-                                    for ky in 0..<g.kernelHeight {
-                                        let iy = oy * g.strideY - g.padY + ky
-                                        if iy < 0 || iy >= g.height { continue }
-                                        for kx in 0..<g.kernelWidth {
-                                            guard let ix = g.inputColumn(ox, kx) else { continue }
-                                            let i = (c * g.height + iy) * g.width + ix
-                                            if at < 0 || xin[i] > best { best = xin[i]; at = i }
-                                        }
-                                    }
-                                    let o = s * perSample + (c * oh + oy) * ow + ox
-                                    ys[o] = best
-                                    ws[o] = Int32(at)
-                                }
+    /// Windows of x whose largest value occurs more than once: ties, where a step that breaks the tie the
+    /// other way changes the winner (a kink the gradient check must skip, and reports).
+    public func tiedWindows(_ x: Matrix<Scalar>) -> Int {
+        let g = window
+        var ties = 0
+        for s in 0..<x.rows {
+            for c in 0..<g.channels {
+                for oy in 0..<g.outHeight {
+                    for ox in 0..<g.outWidth {
+                        var best = -Scalar.infinity, count = 0
+                        for ky in 0..<g.kernelHeight {
+                            let iy = oy * g.strideY - g.padY + ky
+                            if iy < 0 || iy >= g.height { continue }
+                            for kx in 0..<g.kernelWidth {
+                                guard let ix = g.inputColumn(ox, kx) else { continue }
+                                let v = x[s, (c * g.height + iy) * g.width + ix]
+                                if v > best { best = v; count = 1 } else if v == best { count += 1 }
                             }
                         }
+                        if count > 1 { ties += 1 }
                     }
                 }
             }
         }
-        return y
+        return ties
     }
 
-    // backward: dx [B, C*H*W] is 0 except at each window's winner, which gets the window's dout.
+    // forward: x [B, C*H*W] -> y [B, C*OH*OW]; padding never wins. Samples are shared out over the threads.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
+        let g = window, b = x.rows, perSample = g.channels * g.positions, inSize = x.cols
+        precondition(inSize == g.channels * g.height * g.width, "max-pool input has \(inSize) values per sample")
+        inputSize = inSize
+        let tasks = min(b, 4 * Parallelism.threadCount)
+        var y = [Scalar]()
+        winners = [Int32](unsafeUninitializedCapacity: b * perSample) { ws, n in
+            y = [Scalar](unsafeUninitializedCapacity: b * perSample) { ys, m in
+                x.storage.withUnsafeBufferPointer { xs in
+                    let xs = xs.baseAddress!, ys = ys.baseAddress!, ws = ws.baseAddress!
+                    Parallelism.run(tasks) { t in
+                        for s in (b * t / tasks)..<(b * (t + 1) / tasks) {
+                            maxPool(g, xs + s * inSize, ys + s * perSample, ws + s * perSample)
+                        }
+                    }
+                }
+                m = b * perSample
+            }
+            n = b * perSample
+        }
+        return Matrix(rows: b, cols: perSample, storage: y)
+    }
+
+    // backward: dx [B, C*H*W] is 0 except at each window's winner, which gets the window's dout (the sum of
+    // them where windows overlap).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        var dx = Matrix<Scalar>(rows: dout.rows, cols: inputSize)
-        let perSample = dout.cols
-        dout.storage.withUnsafeBufferPointer { d in
-            dx.storage.withUnsafeMutableBufferPointer { dxs in
-                for s in 0..<dout.rows {
-                    for o in 0..<perSample { dxs[s * inputSize + Int(winners[s * perSample + o])] += d[s * perSample + o] }
+        let b = dout.rows, perSample = dout.cols, inSize = inputSize
+        precondition(winners.count == b * perSample, "max-pool backward: dout does not match the last forward")
+        let tasks = min(b, 4 * Parallelism.threadCount)
+        let dx = [Scalar](unsafeUninitializedCapacity: b * inSize) { dxs, n in
+            dout.storage.withUnsafeBufferPointer { d in
+                winners.withUnsafeBufferPointer { ws in
+                    let d = d.baseAddress!, ws = ws.baseAddress!, dxs = dxs.baseAddress!
+                    Parallelism.run(tasks) { t in
+                        for s in (b * t / tasks)..<(b * (t + 1) / tasks) {
+                            let out = dxs + s * inSize, from = d + s * perSample, w = ws + s * perSample
+                            out.initialize(repeating: 0, count: inSize)
+                            for o in 0..<perSample { out[Int(w[o])] += from[o] }
+                        }
+                    }
+                }
+            }
+            n = b * inSize
+        }
+        return Matrix(rows: b, cols: inSize, storage: dx)
+    }
+}
+
+/// One sample: x [C, H, W] -> y [C, OH, OW] and the index in x of each window's winner (the first of equal
+/// values, in row-major order within the window).
+@inline(__always)
+func maxPool<T: NNFloat>(_ g: Window, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ winner: UnsafeMutablePointer<Int32>) {
+    let oh = g.outHeight, ow = g.outWidth, w = g.width
+    var o = 0
+    if g.padY == 0 && g.padX == 0 && g.kernelHeight == 2 && g.kernelWidth == 2 {
+        // the usual 2x2 window: every tap inside the input, four compares
+        for c in 0..<g.channels {
+            for oy in 0..<oh {
+                let top = (c * g.height + oy * g.strideY) * w
+                for ox in 0..<ow {
+                    let i = top + ox * g.strideX
+                    // selects, not branches: which tap wins is data, and mispredicts as such
+                    var best = x[i], at = i
+                    let v1 = x[i + 1], v2 = x[i + w], v3 = x[i + w + 1]
+                    let w1 = v1 > best
+                    best = w1 ? v1 : best
+                    at = w1 ? i + 1 : at
+                    let w2 = v2 > best
+                    best = w2 ? v2 : best
+                    at = w2 ? i + w : at
+                    let w3 = v3 > best
+                    best = w3 ? v3 : best
+                    at = w3 ? i + w + 1 : at
+                    y[o] = best
+                    winner[o] = Int32(truncatingIfNeeded: at)
+                    o += 1
                 }
             }
         }
-        return dx
+        return
+    }
+    for c in 0..<g.channels {
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                var best = -T.infinity, at = -1
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideY - g.padY + ky
+                    if iy < 0 || iy >= g.height { continue }
+                    for kx in 0..<g.kernelWidth {
+                        let ix = ox * g.strideX - g.padX + kx
+                        if ix < 0 || ix >= w { continue }
+                        let i = (c * g.height + iy) * w + ix
+                        if at < 0 || x[i] > best { best = x[i]; at = i }
+                    }
+                }
+                y[o] = best
+                winner[o] = Int32(truncatingIfNeeded: at)
+                o += 1
+            }
+        }
     }
 }
+

@@ -25,6 +25,8 @@ public protocol OutputLayer<Scalar>: AnyObject {
     func forward(_ x: Matrix<Scalar>, targets: Targets<Scalar>) -> Scalar
     /// dL/dx [B, N] for the last forward.
     func backward() -> Matrix<Scalar>
+    /// The predictions of the last forward, [B, N]: `predict` of its scores, already computed.
+    var lastPredictions: Matrix<Scalar> { get }
 }
 
 /// Row-wise softmax with the row max subtracted, so large scores do not overflow.
@@ -97,29 +99,41 @@ public final class SoftmaxCrossEntropy<Scalar: NNFloat>: OutputLayer {
         }
     }
 
+    public var lastPredictions: Matrix<Scalar> { y }
+
     // backward: dx = (y - t) / B, with t weighted by y/(y + delta), the exact derivative of the loss
     // above (the book drops the factor; it differs from 1 by about 1e-7 / y and matters only to a
     // float64 gradient check). With w_k = t_k y_k / (y_k + delta): dx_j = (y_j sum_k w_k - w_j) / B.
+    // Class labels: w is zero but at the label t, so dx_j = (y_j w_t - [j == t] w_t) / B.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward() -> Matrix<Scalar> {
-        let n = y.cols, batch = Scalar(y.rows), delta = Scalar(crossEntropyDelta)
-        var dx = y
-        for r in 0..<y.rows {
-            var sumW: Scalar = 0
-            var w = [Scalar](repeating: 0, count: n)
-            switch targets {
-            case .labels(let l):
-                let t = l[r]
-                w[t] = y[r, t] / (y[r, t] + delta)
-                sumW = w[t]
-            case .values(let tm):
-                for k in 0..<n where tm[r, k] != 0 {
-                    w[k] = tm[r, k] * y[r, k] / (y[r, k] + delta)
-                    sumW += w[k]
+        let rows = y.rows, n = y.cols, batch = Scalar(y.rows), delta = Scalar(crossEntropyDelta)
+        var dx = Matrix<Scalar>(rows: rows, cols: n)
+        y.storage.withUnsafeBufferPointer { y in
+            dx.storage.withUnsafeMutableBufferPointer { dx in
+                switch targets {
+                case .labels(let labels):
+                    for r in 0..<rows {
+                        let yr = y.baseAddress! + r * n, dr = dx.baseAddress! + r * n, t = labels[r]
+                        let wt = yr[t] / (yr[t] + delta)
+                        for j in 0..<n { dr[j] = yr[j] * wt / batch }
+                        dr[t] = (yr[t] * wt - wt) / batch
+                    }
+                case .values(let tm):
+                    var w = [Scalar](repeating: 0, count: n)
+                    for r in 0..<rows {
+                        let yr = y.baseAddress! + r * n, dr = dx.baseAddress! + r * n
+                        var sumW: Scalar = 0
+                        for k in 0..<n {
+                            let t = tm.storage[r * n + k]
+                            w[k] = t != 0 ? t * yr[k] / (yr[k] + delta) : 0
+                            if t != 0 { sumW += w[k] }
+                        }
+                        for j in 0..<n { dr[j] = (yr[j] * sumW - w[j]) / batch }
+                    }
                 }
             }
-            for j in 0..<n { dx[r, j] = (y[r, j] * sumW - w[j]) / batch }
         }
         return dx
     }
@@ -134,6 +148,7 @@ public final class SigmoidBinaryCrossEntropy<Scalar: NNFloat>: OutputLayer {
     private var t = Matrix<Scalar>(rows: 0, cols: 0)
     public init() {}
     public var kind: OutputKind { .sigmoidBinaryCrossEntropy }
+    public var lastPredictions: Matrix<Scalar> { y }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -180,6 +195,7 @@ public final class IdentityMeanSquaredError<Scalar: NNFloat>: OutputLayer {
     private var t = Matrix<Scalar>(rows: 0, cols: 0)
     public init() {}
     public var kind: OutputKind { .identityMeanSquaredError }
+    public var lastPredictions: Matrix<Scalar> { y }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -9,6 +9,12 @@ public enum Fault: String, CaseIterable, Sendable {
     case reluPassesAll = "relu-passes-all"
     /// The last affine layer's bias gradient is halved.
     case lastBiasHalved = "last-bias-halved"
+    /// The last convolution's input gradient misses one kernel tap (channel 0, the top-left weight), as a
+    /// col2im whose loop stops one short would: the layers below it get wrong gradients.
+    case convDropsInputGradientTap = "conv-drops-input-gradient-tap"
+    /// Max pooling's backward sends each window's gradient to the window's first input instead of its
+    /// largest: the layers below it get wrong gradients (except where the first input won).
+    case maxPoolRoutesToFirst = "maxpool-routes-to-first"
 
     /// The same network with the fault planted (layers are replaced, parameters shared).
     public func plant(in network: Network<Double>) -> Network<Double> {
@@ -22,6 +28,12 @@ public enum Fault: String, CaseIterable, Sendable {
             if let i = layers.lastIndex(where: { $0 is Affine<Double> }) {
                 layers[i] = HalvedBiasAffine(layers[i] as! Affine<Double>)
             }
+        case .convDropsInputGradientTap:
+            if let i = layers.lastIndex(where: { $0 is Conv2D<Double> }) {
+                layers[i] = TapDroppingConv(layers[i] as! Conv2D<Double>)
+            }
+        case .maxPoolRoutesToFirst:
+            layers = layers.map { ($0 as? MaxPool2D<Double>).map { FirstRoutingMaxPool($0) } ?? $0 }
         }
         let faulty = Network(inputShape: network.inputShape, layers: layers, output: network.output)
         faulty.weightDecay = network.weightDecay
@@ -63,6 +75,66 @@ final class HalvedBiasAffine: Layer {
     func backward(_ dout: Matrix<Double>) -> Matrix<Double> {
         let dx = inner.backward(dout)
         for i in 0..<inner.bias.grad.count { inner.bias.grad.storage[i] *= 0.5 }   // BUG on purpose
+        return dx
+    }
+}
+
+final class TapDroppingConv: Layer, SkippableInputGradient {
+    private let inner: Conv2D<Double>
+    private var dout = Matrix<Double>(rows: 0, cols: 0)
+    init(_ inner: Conv2D<Double>) { self.inner = inner }
+    var spec: any LayerSpec { inner.spec }
+    var parameters: [Parameter<Double>] { inner.parameters }
+    var computesInputGradient: Bool {
+        get { inner.computesInputGradient }
+        set { inner.computesInputGradient = newValue }
+    }
+    func forward(_ x: Matrix<Double>, mode: Mode) -> Matrix<Double> { inner.forward(x, mode: mode) }
+    func backward(_ dout: Matrix<Double>) -> Matrix<Double> {
+        var dx = inner.backward(dout)
+        guard dx.count > 0 else { return dx }
+        // BUG on purpose: take back what tap (c 0, ky 0, kx 0) gave each input value
+        let g = inner.window, f = inner.weight.value.rows, taps = inner.weight.value.cols
+        for s in 0..<dx.rows {
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    let iy = oy * g.strideY - g.padY, ix = ox * g.strideX - g.padX
+                    guard iy >= 0, iy < g.height, ix >= 0, ix < g.width else { continue }
+                    var sum = 0.0
+                    for j in 0..<f { sum += inner.weight.value.storage[j * taps] * dout[s, (j * g.outHeight + oy) * g.outWidth + ox] }
+                    dx[s, iy * g.width + ix] -= sum
+                }
+            }
+        }
+        return dx
+    }
+}
+
+final class FirstRoutingMaxPool: Layer {
+    private let inner: MaxPool2D<Double>
+    private var inputSize = 0
+    init(_ inner: MaxPool2D<Double>) { self.inner = inner }
+    var spec: any LayerSpec { inner.spec }
+    var parameters: [Parameter<Double>] { [] }
+    var kinkState: [Int32] { inner.kinkState }
+    func forward(_ x: Matrix<Double>, mode: Mode) -> Matrix<Double> {
+        inputSize = x.cols
+        return inner.forward(x, mode: mode)
+    }
+    func backward(_ dout: Matrix<Double>) -> Matrix<Double> {
+        // BUG on purpose: the window's first input (in the padding: its first inside) gets the gradient
+        let g = inner.window
+        var dx = Matrix<Double>(rows: dout.rows, cols: inputSize)
+        for s in 0..<dout.rows {
+            for c in 0..<g.channels {
+                for oy in 0..<g.outHeight {
+                    for ox in 0..<g.outWidth {
+                        let iy = max(0, oy * g.strideY - g.padY), ix = max(0, ox * g.strideX - g.padX)
+                        dx[s, (c * g.height + iy) * g.width + ix] += dout[s, (c * g.outHeight + oy) * g.outWidth + ox]
+                    }
+                }
+            }
+        }
         return dx
     }
 }

@@ -40,7 +40,7 @@ public struct TensorCheck: Sendable {
     public var rows: Int
     public var cols: Int
     public var checked: Int
-    /// Coordinates skipped because the step crossed a ReLU kink.
+    /// Coordinates skipped because the step crossed a kink (a ReLU unit or a max-pool winner changed).
     public var skippedAtKinks: Int
     public var maxAbsDifference: Double
     public var maxRelativeError: Double
@@ -185,6 +185,20 @@ private func summarize(name: String, rows: Int, cols: Int, coords: [Int], analyt
     if r.failures > 0 { r.verdict = .mismatch }
     else if r.checked == 0 || largest < config.zeroThreshold { r.verdict = .vacuous }
     return r
+}
+
+/// Max-pool windows tied at the point checked (their largest input value occurs twice or more), over the
+/// batch; nil for a network without max pooling. A step that breaks such a tie changes the window's winner,
+/// so the coordinates whose steps do are skipped as kinks: this says how many ties there were to cross.
+/// (Runs a forward pass in training mode: call it after `checkGradients`, which fixes dropout's masks.)
+public func tiedPoolWindows(_ network: Network<Double>, x: Matrix<Double>) -> Int? {
+    guard network.layers.contains(where: { $0 is MaxPool2D<Double> }) else { return nil }
+    var h = x, ties = 0
+    for layer in network.layers {
+        if let pool = layer as? MaxPool2D<Double> { ties += pool.tiedWindows(h) }
+        h = layer.forward(h, mode: .training)
+    }
+    return ties
 }
 
 #if arch(x86_64) && !os(Windows)

@@ -57,6 +57,14 @@ public final class Network<Scalar: NNFloat> {
 
     public var architecture: Architecture { Architecture(inputShape: inputShape, layers: layers.map { $0.spec }, output: output.kind) }
 
+    /// Samples per inference batch (the default of `evaluate`) that keep the activations of a batch, which
+    /// every layer keeps until the next one, near 32 MB: 500 for dense networks, about 80 for the README
+    /// CNN (100,000 values per sample). Results do not depend on it.
+    public var inferenceBatchSize: Int {
+        let perSample = ((try? architecture.shapes()) ?? []).reduce(0) { $0 + (CheckedSize.productOrNil($1) ?? 0) }
+        return max(16, min(500, (8 << 20) / max(perSample, 1)))
+    }
+
     /// Every trainable tensor, in layer order (W1, b1, W2, b2, ...).
     public var parameters: [Parameter<Scalar>] { layers.flatMap { $0.parameters } }
 
@@ -103,21 +111,26 @@ public final class Network<Scalar: NNFloat> {
 
     private func decayTerm() -> Scalar {
         if weightDecay == 0 { return 0 }
-        var s: Scalar = 0
-        for p in parameters where p.decays { for v in p.value.storage { s += v * v } }
-        return weightDecay / 2 * s
+        var s = 0.0
+        for p in parameters where p.decays {
+            s += p.value.storage.withUnsafeBufferPointer { sumOfSquares($0) }
+        }
+        return weightDecay / 2 * Scalar(s)
     }
 
-    /// Forward and backward: fills every parameter's `grad` and returns the loss and the scores.
+    /// Forward and backward: fills every parameter's `grad` and returns the loss and the scores. With
+    /// `decayInGradients` false the gradients leave out the weight-decay term (the loss keeps it): the
+    /// trainer's optimizer adds it inside its update instead (`Optimizer.update(_:weightDecay:)`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     @discardableResult
-    public func gradient(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, mode: Mode = .training) -> (loss: Scalar, scores: Matrix<Scalar>) {
+    public func gradient(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, mode: Mode = .training,
+                         decayInGradients: Bool = true) -> (loss: Scalar, scores: Matrix<Scalar>) {
         let s = scores(x, mode: mode)
         let loss = output.forward(s, targets: t) + decayTerm()
         var d = output.backward()
         for layer in layers.reversed() { d = layer.backward(d) }
-        if weightDecay != 0 {
+        if weightDecay != 0 && decayInGradients {
             for p in parameters where p.decays {
                 for i in 0..<p.grad.count { p.grad.storage[i] += weightDecay * p.value.storage[i] }
             }

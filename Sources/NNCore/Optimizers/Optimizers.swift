@@ -9,11 +9,19 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: NNFloat
     var learningRate: Scalar { get set }
-    func update(_ parameters: [Parameter<Scalar>])
+    /// One step. `parameters` must be the same list, in the same order, at every step: the optimizer keeps
+    /// its memory by position. With `weightDecay` lambda > 0, each parameter that decays has lambda * w added
+    /// to its gradient inside the update (the gradients passed in must then not contain it already).
+    func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar)
     /// The optimizer's memory (velocity, squared-gradient sums, moments) for `parameters`, in their order,
     /// one array per slot per parameter, plus its step count: what a checkpoint must keep.
     func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar>
     func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>])
+}
+
+extension Optimizer {
+    /// One step on gradients that already hold any weight decay.
+    public func update(_ parameters: [Parameter<Scalar>]) { update(parameters, weightDecay: 0) }
 }
 
 /// Saved optimizer memory: `slots[s][p]` is slot s (e.g. Adam's m, then v) of parameter p.
@@ -26,15 +34,71 @@ public struct OptimizerState<Scalar: NNFloat>: Equatable {
     }
 }
 
-/// Slot tables keyed by parameter identity, exported in parameter order (zeros where nothing was stored).
-private func export<T: NNFloat>(_ table: [ObjectIdentifier: [T]], _ parameters: [Parameter<T>]) -> [[T]] {
-    parameters.map { table[ObjectIdentifier($0)] ?? [T](repeating: 0, count: $0.value.count) }
+/// One slot of optimizer memory (Adam's m, AdaGrad's h, ...) for every parameter, by position: their
+/// arrays back to back in one buffer.
+struct Slot<Scalar: NNFloat> {
+    private var storage: [Scalar] = []
+    /// Where each parameter's values start in `storage`, and the end: parameter i is offsets[i]..<offsets[i+1].
+    private var offsets: [Int] = [0]
+
+    init() {}
+
+    /// Saved arrays in parameter order; those that do not fit their parameter's size start at zero.
+    init(restoring arrays: [[Scalar]], for parameters: [Parameter<Scalar>]) {
+        fit(parameters)
+        for (i, (a, p)) in zip(arrays, parameters).enumerated() where a.count == p.value.count {
+            storage.replaceSubrange(offsets[i]..<offsets[i + 1], with: a)
+        }
+    }
+
+    /// Zeros for all when the parameters' sizes are not the ones stored (a fresh start).
+    mutating func fit(_ parameters: [Parameter<Scalar>]) {
+        if offsets.count == parameters.count + 1
+            && zip(parameters, offsets.indices).allSatisfy({ $0.value.count == offsets[$1 + 1] - offsets[$1] }) { return }
+        offsets = [0]
+        for p in parameters { offsets.append(offsets.last! + p.value.count) }
+        storage = [Scalar](repeating: 0, count: offsets.last!)
+    }
+
+    /// In parameter order, zeros where nothing is stored.
+    func exported(_ parameters: [Parameter<Scalar>]) -> [[Scalar]] {
+        var copy = self
+        copy.fit(parameters)
+        return parameters.indices.map { Array(copy.storage[copy.offsets[$0]..<copy.offsets[$0 + 1]]) }
+    }
+
+    /// body(start) where start(i) points at parameter i's values.
+    mutating func withPointers<R>(_ body: ((Int) -> UnsafeMutablePointer<Scalar>) -> R) -> R {
+        let offsets = self.offsets
+        return storage.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 64)!
+            return body { base + offsets[$0] }
+        }
+    }
 }
-private func restoreTable<T: NNFloat>(_ slot: [[T]], _ parameters: [Parameter<T>]) -> [ObjectIdentifier: [T]] {
-    var table: [ObjectIdentifier: [T]] = [:]
-    for (p, v) in zip(parameters, slot) where v.count == p.value.count { table[ObjectIdentifier(p)] = v }
-    return table
+
+/// Runs `body(index, range, w, g, decay)` over every parameter's values w and gradient g (base pointers;
+/// the kernel works on `range`), the large ones split across the threads: the kernels are element-wise,
+/// so any split gives the same bits. `decay` is the weight decay for this parameter (0 if it does not decay).
+private func eachParameter<T: NNFloat>(
+    _ parameters: [Parameter<T>], weightDecay: T,
+    _ body: (_ index: Int, _ range: Range<Int>, _ w: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ decay: T) -> Void
+) {
+    for (index, p) in parameters.enumerated() {
+        let decay = p.decays ? weightDecay : 0
+        p.value.storage.withUnsafeMutableBufferPointer { w in
+            p.grad.storage.withUnsafeBufferPointer { g in
+                precondition(w.count == g.count, "\(p.name): gradient and value differ in size")
+                guard let wp = w.baseAddress, let gp = g.baseAddress else { return }
+                Parallelism.forRanges(w.count, grain: elementwiseGrain) { r in body(index, r, wp, gp, decay) }
+            }
+        }
+    }
 }
+
+/// Elements per thread below which an update is not split (a split costs ~1-2 us; 32k elements of Adam
+/// take ~10 us).
+let elementwiseGrain = 32_768
 
 /// Builds the optimizer of `kind` with the book's default hyper-parameters.
 public func makeOptimizer<T: NNFloat>(_ kind: OptimizerKind, learningRate: T) -> any Optimizer<T> {
@@ -54,14 +118,10 @@ public final class SGD<Scalar: NNFloat>: Optimizer {
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {}
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>]) {
-        for p in parameters {
-            let lr = learningRate
-            p.value.storage.withUnsafeMutableBufferPointer { w in
-                p.grad.storage.withUnsafeBufferPointer { g in
-                    for i in 0..<w.count { w[i] -= lr * g[i] }
-                }
-            }
+    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
+        let lr = learningRate
+        eachParameter(parameters, weightDecay: weightDecay) { _, r, w, g, decay in
+            Scalar.sgdStep(r.count, w + r.lowerBound, g + r.lowerBound, lr: lr, decay: decay)
         }
     }
 }
@@ -70,32 +130,26 @@ public final class SGD<Scalar: NNFloat>: Optimizer {
 public final class Momentum<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
     public let momentum: Scalar
-    private var velocity: [ObjectIdentifier: [Scalar]] = [:]
+    private var velocity = Slot<Scalar>()
     public init(learningRate: Scalar, momentum: Scalar = 0.9) {
         self.learningRate = learningRate
         self.momentum = momentum
     }
     public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> {
-        OptimizerState(step: 0, slots: [export(velocity, parameters)])
+        OptimizerState(step: 0, slots: [velocity.exported(parameters)])
     }
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
-        if let v = state.slots.first { velocity = restoreTable(v, parameters) }
+        if let v = state.slots.first { velocity = Slot(restoring: v, for: parameters) }
     }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>]) {
-        for p in parameters {
-            var v = velocity.removeValue(forKey: ObjectIdentifier(p)) ?? [Scalar](repeating: 0, count: p.value.count)
-            let mu = momentum, lr = learningRate
-            p.value.storage.withUnsafeMutableBufferPointer { w in
-                p.grad.storage.withUnsafeBufferPointer { g in
-                    for i in 0..<w.count {
-                        v[i] = mu * v[i] - lr * g[i]
-                        w[i] += v[i]
-                    }
-                }
+    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
+        velocity.fit(parameters)
+        let mu = momentum, lr = learningRate
+        velocity.withPointers { v in
+            eachParameter(parameters, weightDecay: weightDecay) { i, r, w, g, decay in
+                Scalar.momentumStep(r.count, w + r.lowerBound, g + r.lowerBound, v(i) + r.lowerBound, lr: lr, mu: mu, decay: decay)
             }
-            velocity[ObjectIdentifier(p)] = v
         }
     }
 }
@@ -103,29 +157,23 @@ public final class Momentum<Scalar: NNFloat>: Optimizer {
 /// h += g^2; w -= lr * g / (sqrt(h) + 1e-7)
 public final class AdaGrad<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
-    private var h: [ObjectIdentifier: [Scalar]] = [:]
+    private var h = Slot<Scalar>()
     public init(learningRate: Scalar) { self.learningRate = learningRate }
     public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> {
-        OptimizerState(step: 0, slots: [export(h, parameters)])
+        OptimizerState(step: 0, slots: [h.exported(parameters)])
     }
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
-        if let v = state.slots.first { h = restoreTable(v, parameters) }
+        if let v = state.slots.first { h = Slot(restoring: v, for: parameters) }
     }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>]) {
-        for p in parameters {
-            var hp = h.removeValue(forKey: ObjectIdentifier(p)) ?? [Scalar](repeating: 0, count: p.value.count)
-            let lr = learningRate
-            p.value.storage.withUnsafeMutableBufferPointer { w in
-                p.grad.storage.withUnsafeBufferPointer { g in
-                    for i in 0..<w.count {
-                        hp[i] += g[i] * g[i]
-                        w[i] -= lr * g[i] / (Scalar.sqrt(hp[i]) + 1e-7)
-                    }
-                }
+    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
+        h.fit(parameters)
+        let lr = learningRate, eps: Scalar = 1e-7
+        h.withPointers { h in
+            eachParameter(parameters, weightDecay: weightDecay) { i, r, w, g, decay in
+                Scalar.adagradStep(r.count, w + r.lowerBound, g + r.lowerBound, h(i) + r.lowerBound, lr: lr, eps: eps, decay: decay)
             }
-            h[ObjectIdentifier(p)] = hp
         }
     }
 }
@@ -136,50 +184,40 @@ public final class Adam<Scalar: NNFloat>: Optimizer {
     public var learningRate: Scalar
     public let beta1: Scalar, beta2: Scalar
     public private(set) var step = 0
-    private var m: [ObjectIdentifier: [Scalar]] = [:]
-    private var v: [ObjectIdentifier: [Scalar]] = [:]
+    private var m = Slot<Scalar>()
+    private var v = Slot<Scalar>()
     public init(learningRate: Scalar, beta1: Scalar = 0.9, beta2: Scalar = 0.999) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
     }
     public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> {
-        OptimizerState(step: step, slots: [export(m, parameters), export(v, parameters)])
+        OptimizerState(step: step, slots: [m.exported(parameters), v.exported(parameters)])
     }
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
         step = state.step
         if state.slots.count == 2 {
-            m = restoreTable(state.slots[0], parameters)
-            v = restoreTable(state.slots[1], parameters)
+            m = Slot(restoring: state.slots[0], for: parameters)
+            v = Slot(restoring: state.slots[1], for: parameters)
         }
     }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>]) {
+    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
         step += 1
         let t = Scalar(step)
         let b1t = Scalar.exp(t * Scalar.log(beta1)), b2t = Scalar.exp(t * Scalar.log(beta2))
         let lrT = learningRate * Scalar.sqrt(1 - b2t) / (1 - b1t)
-        for p in parameters {
-            let key = ObjectIdentifier(p)
-            var mp = m.removeValue(forKey: key) ?? [Scalar](repeating: 0, count: p.value.count)
-            var vp = v.removeValue(forKey: key) ?? [Scalar](repeating: 0, count: p.value.count)
-            let c1 = 1 - beta1, c2 = 1 - beta2
-            p.value.storage.withUnsafeMutableBufferPointer { w in
-                p.grad.storage.withUnsafeBufferPointer { g in
-                    mp.withUnsafeMutableBufferPointer { m in
-                        vp.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<w.count {
-                                m[i] += c1 * (g[i] - m[i])
-                                v[i] += c2 * (g[i] * g[i] - v[i])
-                                w[i] -= lrT * m[i] / (Scalar.sqrt(v[i]) + 1e-7)
-                            }
-                        }
-                    }
+        let c1 = 1 - beta1, c2 = 1 - beta2, eps: Scalar = 1e-7
+        m.fit(parameters)
+        v.fit(parameters)
+        m.withPointers { m in
+            v.withPointers { v in
+                eachParameter(parameters, weightDecay: weightDecay) { i, r, w, g, decay in
+                    Scalar.adamStep(r.count, w + r.lowerBound, g + r.lowerBound, m(i) + r.lowerBound, v(i) + r.lowerBound,
+                                    lrT: lrT, c1: c1, c2: c2, eps: eps, decay: decay)
                 }
             }
-            m[key] = mp
-            v[key] = vp
         }
     }
 }

@@ -89,10 +89,43 @@ public enum Parallelism {
     }
 }
 
+extension Parallelism {
+    /// Runs `body(range)` over 0..<n cut into one contiguous range per thread (cuts on multiples of 16),
+    /// none shorter than `grain` (one range when n < 2 * grain). Only for work whose result does not
+    /// depend on the cut: element-wise loops.
+    /// `align`: cuts fall on its multiples (16 values: whole vectors; 1 for rows of a batch).
+    public static func forRanges(_ n: Int, grain: Int, align: Int = 16, _ body: (Range<Int>) -> Void) {
+        let pieces = max(1, min(threadCount, n / max(grain, 1)))
+        if pieces == 1 {
+            body(0..<n)
+            return
+        }
+        func cut(_ i: Int) -> Int { i == pieces ? n : n * i / pieces / align * align }
+        run(pieces) { i in body(cut(i)..<cut(i + 1)) }
+    }
+}
+
+/// Sum of x[i]^2 in Double, in an order that depends on the count only: fixed chunks of 65,536 values,
+/// each summed by the kernel (`NNFloat.sumOfSquares`), the chunk sums added in order. The chunks are
+/// shared out over the threads (the weight-decay term of every training step's loss).
+public func sumOfSquares<T: NNFloat>(_ x: UnsafeBufferPointer<T>) -> Double {
+    let chunk = 65_536, chunks = (x.count + chunk - 1) / chunk
+    guard let base = x.baseAddress, chunks > 1 else { return x.baseAddress.map { T.sumOfSquares($0, x.count) } ?? 0 }
+    var sums = [Double](repeating: 0, count: chunks)
+    sums.withUnsafeMutableBufferPointer { sums in
+        let out = sums.baseAddress!
+        Parallelism.forRanges(chunks, grain: 1, align: 1) { r in
+            for c in r { out[c] = T.sumOfSquares(base + c * chunk, min(chunk, x.count - c * chunk)) }
+        }
+    }
+    return sums.reduce(0, +)
+}
+
 /// C = alpha * op(A) * op(B) + beta * C.
 /// Shapes: op(A) is [M,K], op(B) is [K,N], C is [M,N]. Most of the running time is spent here.
-/// Large products are split into row blocks of C, one per thread; each element of C is reduced in the
-/// same order whatever the split, so the result is bit-identical for any thread count.
+/// Large products are split into blocks of C across `Parallelism.threadCount` threads (nn_sgemm_threads);
+/// each element of C is reduced in the same order whatever the split, so the result is bit-identical for
+/// any thread count.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 public func gemm<T: NNFloat>(
@@ -105,29 +138,13 @@ public func gemm<T: NNFloat>(
     precondition((transposeB ? b.cols : b.rows) == k, "gemm: inner dimensions \(k) and \(transposeB ? b.cols : b.rows) differ")
     precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)x\(c.cols), expected \(m)x\(n)")
     if m == 0 || n == 0 { return }
-    let lda = a.cols, ldb = b.cols, ldc = c.cols
-    let flops = m * n * max(k, 1)
-    let blocks = (Parallelism.threadCount > 1 && flops >= 200_000 && m >= 2) ? min(Parallelism.threadCount, m) : 1
+    let threads = Parallelism.threadCount
     a.storage.withUnsafeBufferPointer { pa in
         b.storage.withUnsafeBufferPointer { pb in
             c.storage.withUnsafeMutableBufferPointer { pc in
-                let pa = pa.baseAddress!, pb = pb.baseAddress!, pc = pc.baseAddress!
-                if blocks == 1 {
-                    T.gemmKernel(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                 a: pa, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc, ldc: ldc)
-                    return
-                }
-                // Block boundaries on multiples of 6, the micro-kernel's tile height, so that only the last
-                // block has a partial tile (100 rows: 48 + 52, not 50 + 50 with two partial tiles).
-                func boundary(_ b: Int) -> Int { b == blocks ? m : min(m, (m * b / blocks + 3) / 6 * 6) }
-                Parallelism.run(blocks) { blk in
-                    let r0 = boundary(blk), r1 = boundary(blk + 1)
-                    if r1 == r0 { return }
-                    // Row block of op(A): rows r0..<r1 (or columns when A is transposed).
-                    let aOff = transposeA ? r0 : r0 * lda
-                    T.gemmKernel(transA: transposeA, transB: transposeB, m: r1 - r0, n: n, k: k, alpha: alpha,
-                                 a: pa + aOff, lda: lda, b: pb, ldb: ldb, beta: beta, c: pc + r0 * ldc, ldc: ldc)
-                }
+                T.gemmKernel(threads: threads, transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                             a: pa.baseAddress!, lda: a.cols, b: pb.baseAddress!, ldb: b.cols, beta: beta,
+                             c: pc.baseAddress!, ldc: c.cols)
             }
         }
     }

@@ -17,9 +17,10 @@ where RawSignificand: FixedWidthInteger {
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func sqrt(_ x: Self) -> Self
-    /// C[M,N] = alpha * op(A) * op(B) + beta * C on raw row-major storage (see nn_kernels.h).
+    /// C[M,N] = alpha * op(A) * op(B) + beta * C on raw row-major storage, split across up to `threads`
+    /// threads when large (nn_sgemm_threads in nn_kernels.h).
     static func gemmKernel(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// y = max(y, 0) over n values. (Concrete per type: generic loops called through a layer
@@ -27,6 +28,25 @@ where RawSignificand: FixedWidthInteger {
     static func reluInPlace(_ y: UnsafeMutablePointer<Self>, _ n: Int)
     /// d = y > 0 ? d : 0 over n values.
     static func reluMask(_ d: UnsafeMutablePointer<Self>, _ y: UnsafePointer<Self>, _ n: Int)
+
+    // The element-wise kernels of a training step, in C (CKernels/nn_elementwise.h gives each one's exact
+    // operation order). n elements; decay adds decay * w to each gradient first (0: nothing added).
+    /// SGD: w -= lr g
+    static func sgdStep(_ n: Int, _ w: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, lr: Self, decay: Self)
+    /// Momentum: v = mu v - lr g; w += v
+    static func momentumStep(_ n: Int, _ w: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ v: UnsafeMutablePointer<Self>,
+                             lr: Self, mu: Self, decay: Self)
+    /// AdaGrad: h += g^2; w -= lr g / (sqrt(h) + eps)
+    static func adagradStep(_ n: Int, _ w: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ h: UnsafeMutablePointer<Self>,
+                            lr: Self, eps: Self, decay: Self)
+    /// Adam: m += c1 (g - m); v += c2 (g^2 - v); w -= lrT m / (sqrt(v) + eps)
+    static func adamStep(_ n: Int, _ w: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ m: UnsafeMutablePointer<Self>,
+                         _ v: UnsafeMutablePointer<Self>, lrT: Self, c1: Self, c2: Self, eps: Self, decay: Self)
+    /// out[r, j] = Self(bytes[rows[r] * cols + j]) * scale + offset for r in 0..<count.
+    static func gatherBytes(_ bytes: UnsafePointer<UInt8>, cols: Int, rows: UnsafePointer<Int>, count: Int,
+                            scale: Self, offset: Self, into out: UnsafeMutablePointer<Self>)
+    /// Sum of x^2 over n values, accumulated in Double (16 partial sums: the order depends on n only).
+    static func sumOfSquares(_ x: UnsafePointer<Self>, _ n: Int) -> Double
 }
 
 extension Float: NNFloat {
@@ -38,17 +58,37 @@ extension Float: NNFloat {
     public static func reluMask(_ d: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
         for i in 0..<n { let v = d[i]; d[i] = y[i] > 0 ? v : 0 }
     }
+    public static func sgdStep(_ n: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, lr: Float, decay: Float) {
+        nn_sgd_f(n, w, g, lr, decay)
+    }
+    public static func momentumStep(_ n: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                                    lr: Float, mu: Float, decay: Float) {
+        nn_momentum_f(n, w, g, v, lr, mu, decay)
+    }
+    public static func adagradStep(_ n: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                                   lr: Float, eps: Float, decay: Float) {
+        nn_adagrad_f(n, w, g, h, lr, eps, decay)
+    }
+    public static func adamStep(_ n: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                                _ v: UnsafeMutablePointer<Float>, lrT: Float, c1: Float, c2: Float, eps: Float, decay: Float) {
+        nn_adam_f(n, w, g, m, v, lrT, c1, c2, eps, decay)
+    }
+    public static func gatherBytes(_ bytes: UnsafePointer<UInt8>, cols: Int, rows: UnsafePointer<Int>, count: Int,
+                                   scale: Float, offset: Float, into out: UnsafeMutablePointer<Float>) {
+        nn_gather_bytes_f(bytes, cols, rows, count, scale, offset, out)
+    }
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double { nn_sum_squares_f(n, x) }
     @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { logf(x) }
     @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
     @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inlinable public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
     public static func gemmKernel(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        nn_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        nn_sgemm_threads(threads, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 }
 
@@ -61,16 +101,36 @@ extension Double: NNFloat {
     public static func reluMask(_ d: UnsafeMutablePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) {
         for i in 0..<n { let v = d[i]; d[i] = y[i] > 0 ? v : 0 }
     }
+    public static func sgdStep(_ n: Int, _ w: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, lr: Double, decay: Double) {
+        nn_sgd_d(n, w, g, lr, decay)
+    }
+    public static func momentumStep(_ n: Int, _ w: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ v: UnsafeMutablePointer<Double>,
+                                    lr: Double, mu: Double, decay: Double) {
+        nn_momentum_d(n, w, g, v, lr, mu, decay)
+    }
+    public static func adagradStep(_ n: Int, _ w: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ h: UnsafeMutablePointer<Double>,
+                                   lr: Double, eps: Double, decay: Double) {
+        nn_adagrad_d(n, w, g, h, lr, eps, decay)
+    }
+    public static func adamStep(_ n: Int, _ w: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ m: UnsafeMutablePointer<Double>,
+                                _ v: UnsafeMutablePointer<Double>, lrT: Double, c1: Double, c2: Double, eps: Double, decay: Double) {
+        nn_adam_d(n, w, g, m, v, lrT, c1, c2, eps, decay)
+    }
+    public static func gatherBytes(_ bytes: UnsafePointer<UInt8>, cols: Int, rows: UnsafePointer<Int>, count: Int,
+                                   scale: Double, offset: Double, into out: UnsafeMutablePointer<Double>) {
+        nn_gather_bytes_d(bytes, cols, rows, count, scale, offset, out)
+    }
+    public static func sumOfSquares(_ x: UnsafePointer<Double>, _ n: Int) -> Double { nn_sum_squares_d(n, x) }
     @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
     @inlinable public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     @inlinable public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
     public static func gemmKernel(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        nn_dgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        nn_dgemm_threads(threads, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 }

@@ -29,6 +29,9 @@ public struct Augmentation: Sendable, Equatable {
     /// `elasticAmplitude` pixels), bilinearly interpolated over the image. Off by default.
     public var elasticProbability: Double
     public var elasticAmplitude: Double
+    /// Probability of a left-right mirror image (for pictures of things, like Fashion-MNIST's clothes; not
+    /// for digits). Off by default, and then it draws nothing.
+    public var flipProbability: Double = 0
 
     public init(width: Int = 28, height: Int = 28, maxShift: Double = 2, maxRotationDegrees: Double = 12,
                 scaleRange: ClosedRange<Double> = 0.9...1.1, strokeChangeProbability: Double = 0.2,
@@ -58,8 +61,8 @@ public struct Augmentation: Sendable, Equatable {
         return { sample, rng in copy.apply(to: sample, rng: &rng) }
     }
 
-    /// Distorts one width x height sample in place. Draws seven random values per call (plus 32 when
-    /// the elastic distortion fires), whatever the settings.
+    /// Distorts one width x height sample in place. Draws eight random values per call (plus 32 when
+    /// the elastic distortion fires, and one more when flips are on), whatever the other settings.
     public func apply(to sample: UnsafeMutableBufferPointer<UInt8>, rng: inout SeededGenerator) {
         precondition(sample.count == width * height, "Augmentation: sample has \(sample.count) bytes, expected \(width * height)")
         let angle = (rng.nextUnit() * 2 - 1) * maxRotationDegrees * Double.pi / 180
@@ -78,6 +81,12 @@ public struct Augmentation: Sendable, Equatable {
         }
         if stroke < strokeChangeProbability { morph(sample, dilate: thicker) }
         if blur < blurProbability { blur3x3(sample) }
+        if flipProbability > 0 && rng.nextUnit() < flipProbability {   // a draw only when flips are on
+            for y in 0..<height {
+                let row = sample.baseAddress! + y * width
+                for x in 0..<(width / 2) { (row[x], row[width - 1 - x]) = (row[width - 1 - x], row[x]) }
+            }
+        }
     }
 
     /// Resamples `sample` (bilinear, zero outside) so that content moves by rotation `angle` (radians,

@@ -51,11 +51,19 @@ public struct InputScaling: Equatable, Sendable {
     public func batch<T: NNFloat>(_ data: Dataset, _ indices: ArraySlice<Int>, as: T.Type = T.self) -> Matrix<T> {
         let d = data.featureCount, rows = indices.count
         let s = T(scale), o = T(offset)
+        for i in indices { precondition(i >= 0 && i < data.count, "sample \(i) of \(data.count)") }
+        // x[r, j] = T(byte) * scale + offset (CKernels: vectorised, the same rounding as that expression)
         let storage = [T](unsafeUninitializedCapacity: rows * d) { x, count in
             data.features.withUnsafeBufferPointer { f in
-                for (r, i) in indices.enumerated() {
-                    let src = f.baseAddress! + i * d, dst = x.baseAddress! + r * d
-                    for j in 0..<d { dst[j] = T(src[j]) * s + o }
+                indices.withUnsafeBufferPointer { idx in
+                    guard rows > 0 else { return }
+                    // rows split over the threads: each row is converted alone, and the cache misses of
+                    // scattered rows overlap twice as much
+                    let (src, rowIndex, dst) = (f.baseAddress!, idx.baseAddress!, x.baseAddress!)
+                    Parallelism.forRanges(rows, grain: 16, align: 1) { r in
+                        T.gatherBytes(src, cols: d, rows: rowIndex + r.lowerBound, count: r.count, scale: s, offset: o,
+                                      into: dst + r.lowerBound * d)
+                    }
                 }
             }
             count = rows * d

@@ -77,13 +77,14 @@ public enum EvaluationReport: Sendable {
 @_specialize(exported: true, where T == Float)
 @_specialize(exported: true, where T == Double)
 public func evaluate<T: NNFloat>(
-    _ network: Network<T>, on data: Dataset, scaling: InputScaling, encoding: TargetEncoding, batchSize: Int = 500,
+    _ network: Network<T>, on data: Dataset, scaling: InputScaling, encoding: TargetEncoding, batchSize: Int? = nil,
     onBatch: ((_ indices: Range<Int>, _ predictions: Matrix<T>) -> Void)? = nil
 ) -> EvaluationReport {
     var lossSum = 0.0
     var cls = ClassificationReport(classCount: encoding.classCount)
     var se = 0.0, ae = 0.0
     let all = Array(0..<data.count)
+    let batchSize = max(1, batchSize ?? network.inferenceBatchSize)
     var start = 0
     while start < data.count {
         let end = min(start + batchSize, data.count)

@@ -140,6 +140,7 @@ public final class Trainer<Scalar: NNFloat> {
         let clock = ContinuousClock()
         let n = train.count, d = train.featureCount
         var batchBytes = [UInt8]()
+        let parameters = network.parameters
         while progress.epoch <= config.epochs {
             var order = Array(0..<n)
             if progress.position == 0 {
@@ -171,16 +172,16 @@ public final class Trainer<Scalar: NNFloat> {
                     x = scaling.batch(train, idx, as: Scalar.self)
                 }
                 let t = encoding.targets(train.labels, idx, as: Scalar.self)
-                let (loss, scores) = network.gradient(x, t)
+                let (loss, _) = network.gradient(x, t, decayInGradients: false)
                 if !loss.isFinite {
                     return .diverged(epoch: progress.epoch, batch: progress.position / config.batchSize + 1, loss: Double(loss))
                 }
                 lr = config.learningRate(epoch: progress.epoch, progress: Double(end) / Double(n))
                 optimizer.learningRate = Scalar(lr)
-                optimizer.update(network.parameters)
+                optimizer.update(parameters, weightDecay: network.weightDecay)
                 progress.lossSum += Double(loss) * Double(idx.count)
                 if !encoding.isRegression {
-                    let predicted = encoding.predictedClasses(network.output.predict(scores))
+                    let predicted = encoding.predictedClasses(network.output.lastPredictions)
                     for (r, i) in idx.enumerated() where predicted[r] == encoding.classOf(train.labels[i]) { progress.correct += 1 }
                 }
                 progress.seen += idx.count
