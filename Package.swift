@@ -59,7 +59,7 @@ let package = Package(
         // nn-predict links the Swift runtime statically in release builds: one PNG is a whole process, and
         // resolving the runtime's shared libraries was ~3 ms of its ~19 ms (bench/RESULTS.md). Debug builds
         // (and with them the sanitizer runs) link it dynamically: the sanitizers' runtimes need that.
-        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage"],
+        .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage", "NNToolkit"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"],
                                                         .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),

@@ -136,6 +136,21 @@ public enum PictureRecipe: Equatable, Sendable {
         case .resize(let r): return r.normalize(image)
         }
     }
+
+    /// The recipe for a model trained on these one-channel images when none is asked for, with the reason:
+    /// digit for 28x28 images whose ink fits 20x20 like MNIST's digits, resize for any other images.
+    /// `pixels` holds `count` images of `width` x `height` bytes. (nn-train and the library's training
+    /// both choose with this.)
+    public static func chosen(forImages pixels: [UInt8], count: Int, width: Int, height: Int) -> (recipe: PictureRecipe, reason: String) {
+        let resize = PictureRecipe.resize(ResizeNormalizer(width: width, height: height))
+        let canvas = DigitNormalizer.standard.canvas
+        guard width == canvas && height == canvas else { return (resize, "images are not \(canvas)x\(canvas)") }
+        let (digits, fitting) = DigitNormalizer.looksLikeDigits(pixels, count: count)
+        let hundredths = Int((fitting * 10_000).rounded())   // "99.50%", without Foundation
+        let share = "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)%"
+        return digits ? (.digit(.standard), "ink inside 20x20 in \(share) of the images, like MNIST's digits")
+            : (resize, "ink inside 20x20 in only \(share) of the images: not MNIST-style digits")
+    }
 }
 
 extension DigitNormalizer {

@@ -8,24 +8,42 @@ import NNImage
 package struct ModelInput: Sendable {
     /// The one-channel image size the model takes ([H, W] or [1, H, W] inputs), if it takes images.
     package let imageSize: (height: Int, width: Int)?
-    /// The normalisation the model carries (the MNIST recipe when it stores none).
-    package let normalizer: DigitNormalizer
     package let inputShape: [Int]
+    /// The PNG recipe the model stores (nn-train --png-recipe), MNIST's digit recipe for a model that
+    /// stores none (older files, imports); nil when it names a recipe this version does not know.
+    package let recipe: PictureRecipe?
+    /// The stored recipe's name, for the message when `recipe` is nil.
+    package let storedRecipeName: String?
 
     package init(model: Model) {
         imageSize = model.imageSize
         inputShape = model.inputShape
-        normalizer = model.imageRecipe.map { DigitNormalizer(parameters: $0.parameters) } ?? .standard
+        storedRecipeName = model.imageRecipe?.name
+        if let stored = model.imageRecipe {
+            let size = model.imageSize.map { (width: $0.width, height: $0.height) } ?? (width: 28, height: 28)
+            recipe = PictureRecipe(name: stored.name, parameters: stored.parameters, inputSize: size)
+        } else {
+            recipe = .digit(.standard)
+        }
+    }
+
+    /// Why pictures cannot be normalised for this model, or nil when they can.
+    package var recipeProblem: String? {
+        guard recipe == nil, let name = storedRecipeName else { return nil }
+        return "its PNG recipe '\(name)' is unknown to this version (it knows "
+            + PictureRecipe.choices.map(\.stored).joined(separator: ", ") + "); give images of the model's input size without normalisation"
     }
 
     /// The model's input bytes for a decoded picture: normalised with the model's recipe, or, with
     /// `normalize: false`, taken as it is (it must have the model's size, bright ink on black).
     package func bytes(for image: GrayImage, normalize: Bool = true) throws(ToolkitError) -> GrayImage {
         if normalize {
-            guard let size = imageSize, size == (normalizer.canvas, normalizer.canvas) else {
-                throw .inputMismatch("the model takes \(CheckedSize.shape(inputShape)) inputs, not \(normalizer.canvas)x\(normalizer.canvas) images")
+            guard let recipe else { throw .invalidModel(recipeProblem ?? "no PNG recipe") }
+            let made = recipe.outputSize
+            guard let size = imageSize, size.width == made.width, size.height == made.height else {
+                throw .inputMismatch("the model takes \(CheckedSize.shape(inputShape)) inputs, not the \(made.width)x\(made.height) images its PNG recipe makes")
             }
-            return normalizer.normalize(image)
+            return recipe.normalize(image)
         }
         guard let size = imageSize, image.height == size.height, image.width == size.width else {
             throw .inputMismatch("the picture is \(image.width)x\(image.height); without normalisation the model needs \(imageSize.map { "\($0.width)x\($0.height)" } ?? CheckedSize.shape(inputShape)) images")

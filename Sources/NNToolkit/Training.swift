@@ -142,10 +142,12 @@ extension Classifier {
         if case .diverged(let epoch, let batch, _) = outcome {
             throw .invalidConfiguration("training diverged at epoch \(epoch), batch \(batch) (the loss is not a number): lower the learning rate")
         }
-        // 28x28 samples carry the MNIST recipe nn-predict (and predict(png:)) use, as nn-train writes it.
-        let normalizer = DigitNormalizer.standard
-        let recipe = sampleShape == [normalizer.canvas, normalizer.canvas]
-            ? ImageRecipe(name: normalizer.recipeName, parameters: normalizer.parameters) : nil
+        // Image samples carry the PNG recipe nn-predict and predict(png:) use, chosen as nn-train chooses it
+        // (digit for MNIST-style digits, resize for other images).
+        let size: (width: Int, height: Int)? = sampleShape.count == 2 ? (sampleShape[1], sampleShape[0])
+            : sampleShape.count == 3 && sampleShape[0] == 1 ? (sampleShape[2], sampleShape[1]) : nil
+        let recipe = size.map { PictureRecipe.chosen(forImages: samples.features, count: samples.count, width: $0.width, height: $0.height).recipe }
+            .map { ImageRecipe(name: $0.name, parameters: $0.parameters) }
         return Classifier(model: Model(network: network, scaling: InputScaling(), imageRecipe: recipe))
     }
 }

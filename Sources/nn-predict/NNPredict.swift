@@ -11,6 +11,7 @@ import NNCommandLine
 import NNCore
 import NNFormats
 import NNImage
+import NNToolkit
 
 enum PredictFormat: String, ExpressibleByArgument, CaseIterable { case tsv, jsonl }
 
@@ -107,20 +108,17 @@ struct NNPredict: ParsableCommand {
             return
         }
 
-        // The recipe stored by nn-train (--png-recipe); a model without one (older files, imports) is read
-        // with MNIST's digit recipe. An unknown recipe matters only when pictures are normalised.
-        let size = m.imageSize.map { (width: $0.width, height: $0.height) } ?? (width: 28, height: 28)
-        let stored = m.imageRecipe.map { PictureRecipe(name: $0.name, parameters: $0.parameters, inputSize: size) }
-        if let r = m.imageRecipe, stored! == nil, !noNormalize {
-            throw FormatError(modelPath, "its PNG recipe '\(r.name)' is unknown to this version of nn-predict (it knows "
-                + PictureRecipe.choices.map(\.stored).joined(separator: ", ") + "); give images of the model's input size with --no-normalize")
-        }
-        try predictPNGs(m, predictor: predictor, normalizer: (stored ?? nil) ?? .digit(.standard), workers: workers)
+        // PNGs become the model's input as the library makes them (NNToolkit's ModelInput): the recipe stored by
+        // nn-train (--png-recipe), MNIST's digit recipe for a model without one (older files, imports). An
+        // unknown recipe matters only when pictures are normalised.
+        let input = ModelInput(model: m)
+        if let problem = input.recipeProblem, !noNormalize { throw FormatError(modelPath, problem + " (--no-normalize)") }
+        try predictPNGs(m, predictor: predictor, input: input, workers: workers)
     }
 
     /// Reads, normalises and classifies the PNG inputs (paths on the command line and stdin).
-    func predictPNGs(_ m: Model, predictor: Predictor, normalizer: PictureRecipe, workers: Int) throws {
-        let reader = PNGInputs(normalizer: normalizer, normalize: !noNormalize, inputShape: m.inputShape, imageSize: m.imageSize,
+    func predictPNGs(_ m: Model, predictor: Predictor, input: ModelInput, workers: Int) throws {
+        let reader = PNGInputs(input: input, normalize: !noNormalize,
                                maxPixels: maxPixels, saveDirectory: saveNormalized, saved: Locked([:]))
         if header { NNCommandLine.emit(predictor.headerLine, terminator: "") }
         // One parallel region for the whole run: each worker takes the next few paths, reads and
@@ -288,11 +286,9 @@ struct OrderedOutput {
 
 /// Reads one PNG and turns it into the model's input bytes.
 struct PNGInputs {
-    var normalizer: PictureRecipe
+    /// How the model takes pictures (the library's one place for it).
+    var input: ModelInput
     var normalize: Bool
-    var inputShape: [Int]
-    /// The one-channel image size the model takes, if it takes one.
-    var imageSize: (height: Int, width: Int)?
     var maxPixels: Int
     var saveDirectory: String?
     /// --save-normalized: each file saved so far and the input it came from (two inputs named x.png in
@@ -310,18 +306,9 @@ struct PNGInputs {
         }
         let image: GrayImage
         do { image = try decodePNG(bytes, maxPixels: maxPixels) } catch { return .failure(InputFailure("\(error)")) }
-        let input: GrayImage
-        if normalize {
-            let made = normalizer.outputSize
-            guard let size = imageSize, size.width == made.width, size.height == made.height else {
-                return .failure(InputFailure("the model takes \(inputShape.map(String.init).joined(separator: "x")) inputs, not the \(made.width)x\(made.height) images its PNG recipe makes"))
-            }
-            input = normalizer.normalize(image)
-        } else {
-            guard let size = imageSize, image.height == size.height, image.width == size.width else {
-                return .failure(InputFailure("is \(image.width)x\(image.height); with --no-normalize the model needs \(imageSize.map { "\($0.width)x\($0.height)" } ?? CheckedSize.shape(inputShape)) images"))
-            }
-            input = image
+        let prepared: GrayImage
+        do { prepared = try input.bytes(for: image, normalize: normalize) } catch {
+            return .failure(InputFailure(error.description + (normalize ? "" : " (--no-normalize)")))
         }
         if let dir = saveDirectory {
             let base = path.split(separator: "/").last.map(String.init) ?? path
@@ -339,11 +326,11 @@ struct PNGInputs {
             }) {
                 return .failure(InputFailure("its normalised image would overwrite \(target), saved for \(earlier)"))
             }
-            do { try writeFileAtomically(try encodePNG(input), to: target) } catch {
+            do { try writeFileAtomically(try encodePNG(prepared), to: target) } catch {
                 return .failure(InputFailure("cannot save the normalised image: \(error)"))
             }
         }
-        return .success(input.pixels)
+        return .success(prepared.pixels)
     }
 }
 

@@ -51,11 +51,7 @@ struct TrainDataOptions: ParsableArguments {
         case .resize:
             return (.resize(ResizeNormalizer(width: size.width, height: size.height)), "--png-recipe resize")
         case nil:
-            guard mnistSize else { return (.resize(ResizeNormalizer(width: size.width, height: size.height)), "images are not 28x28") }
-            let (digits, fitting) = DigitNormalizer.looksLikeDigits(set.dataset.features, count: set.dataset.count)
-            let share = percent(fitting)
-            return digits ? (.digit(.standard), "ink inside 20x20 in \(share) of the images, like MNIST's digits")
-                : (.resize(ResizeNormalizer(width: size.width, height: size.height)), "ink inside 20x20 in only \(share) of the images: not MNIST-style digits")
+            return PictureRecipe.chosen(forImages: set.dataset.features, count: set.dataset.count, width: size.width, height: size.height)
         }
     }
 
