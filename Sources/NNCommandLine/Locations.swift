@@ -48,11 +48,11 @@ public enum Locations {
         return root + "/datasets/default"
     }
 
-    /// The shipped default model.
+    /// The shipped default model: the CNN, which reads photos better than the MLP (models/README.md).
     public static func defaultModel() throws -> String {
-        guard let root = packageRoot, fileExists(root + "/models/mnist-default.nnm") else {
-            throw ToolError("cannot find the shipped model (models/mnist-default.nnm of the checkout, or PREFIX/share/nn-toolkit of an install); pass -m MODEL or set NN_TOOLKIT_HOME")
+        guard let root = packageRoot, fileExists(root + "/models/mnist-cnn.nnm") else {
+            throw ToolError("cannot find the shipped model (models/mnist-cnn.nnm of the checkout, or PREFIX/share/nn-toolkit of an install); pass -m MODEL or set NN_TOOLKIT_HOME")
         }
-        return root + "/models/mnist-default.nnm"
+        return root + "/models/mnist-cnn.nnm"
     }
 }

@@ -41,7 +41,7 @@ struct NNPredict: ParsableCommand {
             """,
         version: versionText)
 
-    @Option(name: [.short, .customLong("model")], help: "Model file (- for stdin; default: the shipped models/mnist-default.nnm).")
+    @Option(name: [.short, .customLong("model")], help: "Model file (- for stdin; default: the shipped models/mnist-cnn.nnm, a CNN).")
     var model: String?
     @Argument(help: "PNG files; - reads paths from stdin, one per line.") var files: [String] = []
     @Option(help: "IDX images file to classify (gzipped or raw; - for stdin) instead of PNGs.") var images: String?

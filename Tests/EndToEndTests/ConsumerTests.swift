@@ -41,7 +41,7 @@ import Testing
         let quoted = pngs.map { "'\($0)'" }.joined(separator: " ")
 
         // nn-predict, the reference
-        let reference = try Tools.sh("nn-predict --format jsonl --top-k 3 \(quoted)")
+        let reference = try Tools.sh("nn-predict -m '\(Tools.packageRoot)/models/mnist-default.nnm' --format jsonl --top-k 3 \(quoted)")
         #expect(reference.status == 0, "\(reference.stderr)")
         let expected = reference.out.split(separator: "\n").map { line -> [(String, Double)] in
             let o = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]

@@ -97,6 +97,7 @@ import NNImage
         try fm.createDirectory(atPath: "\(dir)/models", withIntermediateDirectories: true)
         let shipped = root + "/models/mnist-default.nnm"
         for target in ["models/mnist-default.nnm", "model.nnm", "mine.nnm"] { try fm.copyItem(atPath: shipped, toPath: "\(dir)/\(target)") }
+        try fm.copyItem(atPath: root + "/models/mnist-cnn.nnm", toPath: "\(dir)/models/mnist-cnn.nnm")   // the tools' default model
         for (fixture, target) in [("Tests/BadInputs/good.onnx", "model.onnx"), ("Tests/Fixtures/helper-mlp.onnx", "net.onnx"),
                                   ("Tests/Fixtures/torch-mlp.onnx", "logits.onnx"), ("Tests/Fixtures/twolayer-f8.npz", "params.npz")] {
             try fm.copyItem(atPath: "\(root)/\(fixture)", toPath: "\(dir)/\(target)")

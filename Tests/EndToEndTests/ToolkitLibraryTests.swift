@@ -21,7 +21,7 @@ import Testing
             .map { dir + "/photos/" + $0 }
         #expect(photos.count == 8)
         for path in [Self.pngs[0]] + photos {
-            let r = try Tools.sh("nn-predict --format jsonl --top-k 3 '\(path)'")
+            let r = try Tools.sh("nn-predict -m '\(Self.shipped)' --format jsonl --top-k 3 '\(path)'")
             #expect(r.status == 0, "\(r.stderr)")
             let line = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
             let top = try #require(line["top"] as? [[String: Any]])
@@ -40,7 +40,7 @@ import Testing
         let classifier = try Classifier(bytes: try Data(contentsOf: URL(fileURLWithPath: Self.shipped)), name: "shipped")
         let dir = try Tools.temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
         let (images, labels) = try Tools.subset("test", stride: 500, into: dir)
-        let r = try Tools.sh("nn-predict --images '\(images)' --format jsonl")
+        let r = try Tools.sh("nn-predict -m '\(Self.shipped)' --images '\(images)' --format jsonl")
         let lines = r.out.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let raw = Array(try Data(contentsOf: URL(fileURLWithPath: images)))[16...]
         for (k, line) in lines.enumerated() {
