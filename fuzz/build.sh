@@ -59,7 +59,9 @@ module() {  # name, "dependencies", sources...
     $SWIFTC $CMODS -package-name nn_toolkit -module-name "$name" -wmo -c -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
         -o "$OUT/$name.o" "$@"
 }
-module NNCore "gemm pool" Sources/NNCore/*.swift
+# NNCore has a folder per part (Layers/, Network/, ...)
+# shellcheck disable=SC2046
+module NNCore "gemm pool" $(find Sources/NNCore -name "*.swift" | sort)
 module NNFormats "NNCore" Sources/NNFormats/*.swift
 module NNInterchange "NNFormats" Sources/NNInterchange/*.swift Sources/NNInterchange/ONNX/*.swift
 module NNImage "NNCore png_reader" Sources/NNImage/*.swift
