@@ -1,6 +1,6 @@
 // ONNXLayerTable.swift: how each layer kind maps to ONNX operators and back. The one place that knows
 // both a LayerSpec and an op type; ONNXExport.swift and ONNXImport.swift only walk graphs and call it.
-// When a layer kind is added (conv, pooling), its export case and its import rules go here.
+// A new layer kind gets its export case and its import rules here, and a row in this table.
 //
 //   layer kind          export (opset 13)                              import (importNode)
 //   affine(i, o)        Gemm(x, W [i, o], b [o])                       Gemm (transA 0; transB, alpha, beta folded
