@@ -277,7 +277,7 @@ def main():
 
     # ONNX: files of other tools, and faults
     fixtures, bad = os.path.join(ROOT, "Tests", "Fixtures"), os.path.join(ROOT, "Tests", "BadInputs")
-    for name in ("helper-mlp.onnx", "torch-mlp.onnx"):
+    for name in ("helper-mlp.onnx", "torch-mlp.onnx", "torch-cnn.onnx"):
         shutil.copy(os.path.join(fixtures, name), os.path.join(OUT, "onnx", name))
     for name in sorted(os.listdir(bad)):
         if name.endswith(".onnx") and os.path.getsize(os.path.join(bad, name)) <= 16384:

@@ -139,6 +139,10 @@ def attr_int(name, v):  # AttributeProto: 1 name, 3 i, 20 type (INT = 2)
     return pb_str(1, name) + pb_int(3, v) + pb_int(20, 2)
 
 
+def attr_ints(name, values):  # AttributeProto: 1 name, 8 ints, 20 type (INTS = 7)
+    return pb_str(1, name) + b"".join(pb_int(8, v) for v in values) + pb_int(20, 7)
+
+
 def value_info(name, dims):
     """ValueInfoProto: 1 name, 2 TypeProto{1 tensor_type{1 elem_type FLOAT, 2 shape{1 dim{1 dim_value | 2 dim_param}}}}."""
     shape = b"".join(pb_bytes(1, pb_str(2, d) if isinstance(d, str) else pb_int(1, d)) for d in dims)
@@ -166,6 +170,23 @@ def good_onnx(w1=None, first="Gemm", extra_nodes=()):
              node("Gemm", ["a", "W2", "b2"], ["z"], "fc2"),
              node("Softmax", ["z"], ["p"], "softmax", [attr_int("axis", 1)])] + list(extra_nodes)
     return onnx_model(nodes, inits, [value_info("pixels", ["N", 784])], [value_info("p", ["N", 10])])
+
+
+def good_conv_onnx(conv=None, pool=None, conv_weight=None):
+    """[N, 1, 28, 28] -> Mul 1/255 -> Conv 2x3x3 pad 1 -> Relu -> MaxPool 2 -> Flatten -> Gemm 392x10 -> Softmax.
+    conv / pool replace the Conv / MaxPool attributes, conv_weight the Conv weight's TensorProto."""
+    conv = conv if conv is not None else [attr_ints("kernel_shape", [3, 3]), attr_ints("pads", [1, 1, 1, 1]), attr_ints("strides", [1, 1])]
+    pool = pool if pool is not None else [attr_ints("kernel_shape", [2, 2]), attr_ints("strides", [2, 2])]
+    inits = [tensor("scale", [], [1 / 255]), conv_weight or tensor("CW1", [2, 1, 3, 3], weights(2, 9, 0)), tensor("cb1", [2], weights(1, 2, 1)),
+             tensor("W2", [392, 10], weights(392, 10, 2)), tensor("b2", [10], weights(1, 10, 3))]
+    nodes = [node("Mul", ["pixels", "scale"], ["x"], "scale_input"),
+             node("Conv", ["x", "CW1", "cb1"], ["c"], "conv1", conv),
+             node("Relu", ["c"], ["r"], "relu1"),
+             node("MaxPool", ["r"], ["m"], "pool1", pool),
+             node("Flatten", ["m"], ["f"], "flatten", [attr_int("axis", 1)]),
+             node("Gemm", ["f", "W2", "b2"], ["z"], "fc2"),
+             node("Softmax", ["z"], ["p"], "softmax", [attr_int("axis", 1)])]
+    return onnx_model(nodes, inits, [value_info("pixels", ["N", 1, 28, 28])], [value_info("p", ["N", 10])])
 
 
 # ---- .npz: zip archives of .npy arrays ----
@@ -394,7 +415,18 @@ def main():
     # TensorProto 13 external_data {key "location", value "weights.bin"}, 14 data_location EXTERNAL
     put("onnx-external-data.onnx", good_onnx(w1=pb_int(1, 784) + pb_int(1, 4) + pb_int(2, 1) + pb_str(8, "W1")
                                              + pb_bytes(13, pb_str(1, "location") + pb_str(2, "weights.bin")) + pb_int(14, 1)))
-    put("onnx-unsupported-op.onnx", good_onnx(first="Conv"))
+    put("onnx-unsupported-op.onnx", good_onnx(first="ConvTranspose"))
+    # Convolutional graphs: a good one, and one fault each in its Conv or MaxPool
+    put("good-conv.onnx", good_conv_onnx())
+    put("onnx-conv-kernel-vs-weight.onnx", good_conv_onnx(conv=[attr_ints("kernel_shape", [5, 5]), attr_ints("pads", [1, 1, 1, 1])]))
+    put("onnx-conv-dims-2pow40.onnx", good_conv_onnx(conv_weight=tensor("CW1", [2, 1, 1 << 40, 3], weights(2, 9, 0))))
+    put("onnx-conv-negative-pads.onnx", good_conv_onnx(conv=[attr_ints("kernel_shape", [3, 3]), attr_ints("pads", [-1, -1, -1, -1])]))
+    put("onnx-conv-zero-strides.onnx", good_conv_onnx(conv=[attr_ints("kernel_shape", [3, 3]), attr_ints("strides", [0, 0])]))
+    put("onnx-conv-asymmetric-pads.onnx", good_conv_onnx(conv=[attr_ints("pads", [0, 0, 1, 1])]))
+    put("onnx-conv-group.onnx", good_conv_onnx(conv=[attr_ints("pads", [1, 1, 1, 1]), attr_int("group", 2)]))
+    put("onnx-conv-dilations.onnx", good_conv_onnx(conv=[attr_ints("pads", [2, 2, 2, 2]), attr_ints("dilations", [2, 2])]))
+    put("onnx-pool-2pow40-window.onnx", good_conv_onnx(pool=[attr_ints("kernel_shape", [1 << 40, 1 << 40])]))
+    put("onnx-pool-ceil-mode.onnx", good_conv_onnx(pool=[attr_ints("kernel_shape", [3, 3]), attr_ints("strides", [3, 3]), attr_int("ceil_mode", 1)]))
 
     # .npz: the book's TwoLayerNet params for 784-4-10 (float64, stored like np.savez), and one fault each.
     put("good.npz", good_npz())

@@ -46,6 +46,27 @@ import Testing
         for f in figures { expectAgreement(f) }
     }
 
+    /// A CNN with batch norm (Tests/Fixtures/conv-bn.nnm): [N, 1, 28, 28] raw pixels, every t10k class and
+    /// probability as nn-predict's, and back to the same file bytes.
+    @Test func convModelExportsToONNX() throws {
+        let figures = try run("export-conv")
+        #expect(figures.count == 2)
+        expectAgreement(figures[0])
+        #expect(figures[0]["onnxruntime_accuracy"] as? Double == 0.9049, "\(figures)")   // the fixture's final-test-accuracy
+        #expect(figures.last?["ops"] as? [String] == ["Mul", "Conv", "BatchNormalization", "Relu", "MaxPool", "Conv", "BatchNormalization", "Relu",
+                                                       "AveragePool", "Flatten", "Gemm", "BatchNormalization", "Relu", "Gemm", "Softmax"])
+        #expect((figures.last?["input"] as? [Any])?.count == 4, "\(figures)")
+    }
+
+    @Test func torchCNNImports() throws {
+        let figures = try run("import-torch-cnn")
+        for f in figures where f["skipped"] == nil && f["images"] != nil {
+            expectAgreement(f)
+            #expect(f["nn_eval_accuracy"] as? Double == f["onnxruntime_accuracy"] as? Double, "\(f)")
+            #expect((f["nn_eval_accuracy"] as? Double ?? 0) > 0.8, "\(f)")   // trained weights, not noise
+        }
+    }
+
     @Test func onnxHelperModelsImport() throws {
         let figures = try run("import-helper")
         #expect(figures.count == 2)

@@ -12,7 +12,10 @@ torch-mlp.onnx (kept as it is when torch is missing).
                          -> Softmax
     torch-mlp.onnx       torch.onnx.export (TorchScript exporter, opset 13): [N, 1, 2, 2] -> Flatten -> Linear(4, 3)
                          -> BatchNorm1d(3) -> ReLU -> Dropout -> Linear(3, 2), logits
-    expected.json        inputs and onnxruntime's outputs for both ONNX files
+    torch-cnn.onnx       torch.onnx.export (TorchScript exporter, opset 13): [N, 1, 8, 8] -> Conv2d(1, 3, 3, padding 1)
+                         -> BatchNorm2d(3) -> ReLU -> MaxPool2d(2) -> Conv2d(3, 4, 2, stride 2, padding 1) -> ReLU
+                         -> AvgPool2d(2, stride 1) -> Flatten -> Linear(16, 5) -> ReLU -> Linear(5, 2), logits
+    expected.json        inputs and onnxruntime's outputs for the ONNX files
 """
 import json, os
 import numpy as np
@@ -74,6 +77,28 @@ def main():
     except ImportError:
         print("make.py: torch is not installed; torch-mlp.onnx kept as it is")
     expected["torch-mlp"] = ort.InferenceSession(path("torch-mlp.onnx")).run(None, {"input": inputs.reshape(-1, 1, 2, 2)})[0].tolist()
+
+    cnn_inputs = np.random.RandomState(6).randn(5, 64).astype(np.float32) * 3
+    try:
+        import torch, warnings
+        torch.manual_seed(4)
+        nn = torch.nn
+        net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(3, 4, 2, stride=2, padding=1), nn.ReLU(), nn.AvgPool2d(2, stride=1), nn.Flatten(),
+                            nn.Linear(16, 5), nn.ReLU(), nn.Linear(5, 2))
+        net.train()
+        for _ in range(3):   # running statistics that are not 0 and 1
+            net(torch.randn(16, 1, 8, 8) * 2 + 1)
+        net.eval()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(net, (torch.zeros(2, 1, 8, 8),), path("torch-cnn.onnx"), input_names=["input"], output_names=["logits"],
+                              dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13, dynamo=False)
+    except ImportError:
+        print("make.py: torch is not installed; torch-cnn.onnx kept as it is")
+    onnx.checker.check_model(onnx.load(path("torch-cnn.onnx")), full_check=True)
+    expected["torch-cnn-inputs"] = cnn_inputs.tolist()
+    expected["torch-cnn"] = ort.InferenceSession(path("torch-cnn.onnx")).run(None, {"input": cnn_inputs.reshape(-1, 1, 8, 8)})[0].tolist()
     with open(path("expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")

@@ -15,6 +15,11 @@ with the built tools (nn-model, nn-train, nn-eval, nn-predict, nn-gradcheck) on 
                      nn-eval's accuracy and nn-predict's class per image against onnxruntime
     import-torch     an MLP trained in PyTorch and exported by torch.onnx.export (logits, no scaling:
                      imported with --loss softmax-ce --input-scale 1/255); skipped without torch
+    export-conv      Tests/Fixtures/conv-bn.nnm (a CNN with batch norm, conv strides and padding, max and average
+                     pooling) -> .onnx with input [N, 1, 28, 28]: the same checks as export-shipped
+    import-torch-cnn a CNN trained in PyTorch (Conv2d, BatchNorm2d, MaxPool2d, AvgPool2d, reshape to [-1, n]) and
+                     exported by torch.onnx.export, imported with nn-model: nn-eval's accuracy and nn-predict's
+                     classes against onnxruntime; skipped without torch
     npz              the book's TwoLayerNet (and a MultiLayerNetExtend with batch norm) trained here in
                      numpy, saved with np.savez, imported; nn-gradcheck passes; classes as numpy's
 
@@ -79,12 +84,19 @@ def onnx_outputs(path, feed):
     return session.run(None, {name: feed})[0].astype(np.float64)
 
 
-def nn_predict(model, outputs):
+def nn_predict(model, outputs, classifier=None):
     """nn-predict's outputs per t10k image as a [10000, outputs] array: every class's probability via
-    --top-k for a classifier, the values of an mse model (nn-predict prints them as "values")."""
-    r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl")
-    if '"values"' not in r.stdout.split("\n", 1)[0] and '"value"' not in r.stdout.split("\n", 1)[0]:
+    --top-k for a classifier, the values of an mse model (nn-predict prints them as "values").
+    classifier: True or False when known, else found out by a first run."""
+    r = None
+    if classifier is None:
+        r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl")
+        first = r.stdout.split("\n", 1)[0]
+        classifier = '"values"' not in first and '"value"' not in first
+    if classifier:
         r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl", "--top-k", str(outputs))
+    elif r is None:
+        r = run("nn-predict", "-m", model, "--images", T10K_IMAGES, "--format", "jsonl")
     lines = r.stdout.splitlines()
     out = np.zeros((len(lines), outputs))
     for i, line in enumerate(lines):
@@ -139,8 +151,9 @@ def export_check(nnm, work, name, byte_round_trip=True):
     outputs = [o.name for o in model.graph.output]
     k = model.graph.output[0].type.tensor_type.shape.dim[1].dim_value
     images, labels = t10k()
-    theirs = onnx_outputs(path, images)   # raw pixels: the scaling is in the graph
-    compare(f"{name} ({outputs[0]})", nn_predict(nnm, k), theirs, labels)
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
+    theirs = onnx_outputs(path, images.reshape([-1] + dims))   # raw pixels: the scaling is in the graph
+    compare(f"{name} ({outputs[0]})", nn_predict(nnm, k, classifier=outputs[0] != "values"), theirs, labels)
     back = os.path.join(work, name + ".back.nnm")
     run("nn-model", "convert", path, "-o", back)
     if byte_round_trip and open(back, "rb").read() != open(nnm, "rb").read():
@@ -162,6 +175,17 @@ def scenario_export_trained(work):
         run("nn-train", "--seed", "3", *flags, "-o", nnm)
         # dropout is dropped on export (identity at inference): that model comes back without it
         export_check(nnm, work, name, byte_round_trip="--dropout" not in flags)
+
+
+def scenario_export_conv(work):
+    # made by: nn-train --layers 1x28x28-conv4k3-maxpool2-conv8k5s2p1-avgpool2-24-10 --batch-norm all --epochs 4 --seed 3
+    nnm = os.path.join(ROOT, "Tests", "Fixtures", "conv-bn.nnm")
+    model = os.path.join(work, "conv-bn.onnx")
+    export_check(nnm, work, "conv-bn")
+    graph = onnx.load(model).graph
+    ops = [n.op_type for n in graph.node]
+    dims = [d.dim_value or d.dim_param for d in graph.input[0].type.tensor_type.shape.dim]
+    print(json.dumps({"model": "conv-bn graph", "ops": ops, "input": dims}))
 
 
 # ---- MLPs trained here in numpy ----
@@ -252,7 +276,7 @@ def helper_batchnorm_model(path):
     return lambda images: images
 
 
-def import_check(name, onnx_path, feed, work, flags=(), probabilities=True):
+def import_check(name, onnx_path, feed, work, flags=(), probabilities=True, classifier=None):
     """onnx -> nnm; nn-eval accuracy and nn-predict classes (and outputs) against onnxruntime."""
     check(onnx_path)
     nnm = os.path.join(work, name + ".nnm")
@@ -263,7 +287,7 @@ def import_check(name, onnx_path, feed, work, flags=(), probabilities=True):
         theirs = np.exp(theirs - theirs.max(1, keepdims=True))
         theirs /= theirs.sum(1, keepdims=True)
     accuracy = json.loads(run("nn-eval", "-m", nnm, "--format", "json").stdout)["accuracy"]
-    return compare(name, nn_predict(nnm, theirs.shape[1]), theirs, labels, accuracy)
+    return compare(name, nn_predict(nnm, theirs.shape[1], classifier), theirs, labels, accuracy)
 
 
 def scenario_import_helper(work):
@@ -303,6 +327,52 @@ def scenario_import_torch(work):
                           dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13, dynamo=False)
     feed = lambda images: (images / np.float32(255)).reshape(-1, 1, 28, 28)
     import_check("torch", path, feed, work, flags=("--loss", "softmax-ce", "--input-scale", "1/255"), probabilities=False)
+
+
+def scenario_import_torch_cnn(work):
+    try:
+        import torch
+    except ImportError:
+        print(json.dumps({"skipped": "torch is not installed"}))
+        return
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    x, t = train_set()
+    x, t = torch.tensor(x / 255.0).reshape(-1, 1, 28, 28), torch.tensor(t)
+    nn = torch.nn
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+                                          nn.Conv2d(6, 12, 3, stride=2, padding=1), nn.ReLU(), nn.AvgPool2d(2))
+            self.classifier = nn.Sequential(nn.Linear(108, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 10))
+
+        def forward(self, images):
+            return self.classifier(self.features(images).reshape(-1, 108))   # a Reshape to [-1, 108]
+
+    net = CNN()
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for epoch in range(2):
+        order = torch.randperm(len(x))
+        for s in range(0, len(x), 50):
+            i = order[s:s + 50]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x[i]), t[i]).backward()
+            opt.step()
+    net.eval()
+    path = os.path.join(work, "torch-cnn.onnx")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(2, 1, 28, 28),), path, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13, dynamo=False)
+    ops = [n.op_type for n in onnx.load(path).graph.node]
+    if "Reshape" not in ops or "Conv" not in ops or "AveragePool" not in ops:
+        fail(f"torch-cnn: the exported graph lacks the operators under test: {ops}")
+    feed = lambda images: (images / np.float32(255)).reshape(-1, 1, 28, 28)
+    import_check("torch-cnn", path, feed, work, flags=("--loss", "softmax-ce", "--input-scale", "1/255"), probabilities=False, classifier=True)
+    print(json.dumps({"model": "torch-cnn graph", "ops": ops}))
 
 
 # ---- the book's networks, in numpy ----

@@ -348,9 +348,9 @@ struct ONNXTests {
         try expectOutputs(m, "torch-mlp", probabilities: false)
     }
 
-    func expectOutputs(_ m: Model, _ key: String, probabilities: Bool) throws {
+    func expectOutputs(_ m: Model, _ key: String, probabilities: Bool, inputs inputsKey: String = "inputs") throws {
         let e = try expected()
-        let inputs = (e["inputs"] as! [[Double]]).map { $0.map { Float($0 * m.scaling.scale + m.scaling.offset) } }
+        let inputs = (e[inputsKey] as! [[Double]]).map { $0.map { Float($0 * m.scaling.scale + m.scaling.offset) } }
         let reference = (e[key] as! [[Double]])
         let net = m.network(Float.self)
         let x = Matrix(inputs)

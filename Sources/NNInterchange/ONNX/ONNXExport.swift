@@ -1,6 +1,7 @@
 // ONNXExport.swift: a model as an ONNX graph that any runtime can run on raw pixels.
 //
-//   input   pixels         FLOAT [N, 784]: the values a PNG or IDX file holds, 0-255
+//   input   pixels         FLOAT [N, 784]: the values a PNG or IDX file holds, 0-255; [N, C, H, W] for a
+//                          model whose input shape is an image [C, H, W] (convolutional models)
 //           Mul(pixels, input_scale) [then Add(input_offset)]: the model's input scaling, folded in
 //           the layers (ONNXLayerTable.export)
 //   output  probabilities  FLOAT [N, K]: Softmax (softmax-ce) or Sigmoid (sigmoid-bce) of the scores
@@ -90,7 +91,9 @@ public enum ONNXExport {
         for (i, spec) in arch.layers.enumerated() {
             if spec.startsNewIndex { index += 1 }
             let n = spec.tensors(for: shapes[i]).count
-            guard ONNXLayerTable.export(spec, tensors: Array(tensors.prefix(n)), index: index, into: &g) else {
+            // Gemm takes [N, features]: a dense layer straight on an image (no flatten layer) gets one.
+            if spec is AffineSpec && shapes[i].count == 3 { g.node("Flatten", "flatten\(index)", attributes: [.int("axis", 1)]) }
+            guard ONNXLayerTable.export(spec, input: shapes[i], tensors: Array(tensors.prefix(n)), index: index, into: &g) else {
                 throw LayerSpecError("layer \(i + 1) (\(spec)) has no ONNX export yet")
             }
             tensors = tensors.dropFirst(n)
@@ -116,13 +119,15 @@ public enum ONNXExport {
         m.opsetImport = [ONNXOperatorSetID(version: opset)]
         m.producerName = "nn-toolkit"
         m.producerVersion = producerVersion
-        m.docString = "nn-toolkit \(arch.summary). Input \(inputName): raw pixel values 0-255 [N, \(inputs)]; "
+        // [N, C, H, W] for an image input, else [N, values] (a [28, 28] MLP input is read row after row)
+        let inputDims = arch.inputShape.count == 3 ? arch.inputShape : [inputs]
+        m.docString = "nn-toolkit \(arch.summary). Input \(inputName): raw pixel values 0-255 [N, \(inputDims.map(String.init).joined(separator: ", "))]; "
             + (graphOutputs.count == 2 ? "outputs \(probabilitiesName) and \(scoresName) (before \(ONNXLayerTable.outputOperator(arch.output)!)) [N, \(outputs)]."
                                        : "output \(valuesName) [N, \(outputs)].")
         m.graph.name = "nn-toolkit"
         m.graph.nodes = g.nodes
         m.graph.initializers = g.initializers
-        m.graph.inputs = [value(inputName, inputs)]
+        m.graph.inputs = [ONNXValueInfo(name: inputName, elementType: ONNXFormat.float, shape: [batch] + inputDims.map { .value(Int64($0)) })]
         m.graph.outputs = graphOutputs
         m.metadataProps = metadata(model, producerVersion: producerVersion)
         return m

@@ -11,7 +11,8 @@
 //   scaling       leading Mul / Div / Add / Sub by scalars; without them inputs are used as given
 //                 (scale 1), unless --input-scale says otherwise
 //   input shape   the graph input's dimensions after the batch, size-1 dimensions dropped; a flat 784 is
-//                 taken as 28x28 (MNIST); --input-shape says otherwise
+//                 taken as 28x28 (MNIST); --input-shape says otherwise. A convolutional graph's input is
+//                 [N, C, H, W] and its shape is [C, H, W] as given.
 import NNCore
 import NNFormats
 
@@ -41,6 +42,10 @@ struct ONNXImportState {
     /// Dimensions per sample of the current value (after the batch), when known.
     var sampleDims: [Int]?
     var sawDense = false
+    /// A convolution or pooling layer came before: the value is an image [C, H, W] until a flatten.
+    var sawSpatial = false
+    /// The network has begun (input scaling is over, layers may follow).
+    var started: Bool { sawDense || sawSpatial }
     /// The last layer is an affine step without a bias yet (MatMul, or Gemm without C): an Add may give it.
     var biasPending = false
     var scale: Double = 1, offset: Double = 0
@@ -120,7 +125,7 @@ struct ONNXImportState {
 
     /// x -> x * multiply + add, before the first dense layer.
     mutating func scaleInput(_ n: ONNXNode, multiply: Double, add: Double) throws {
-        if sawDense { throw fail(n, "input scaling after the first dense layer is not supported") }
+        if started { throw fail(n, "input scaling after the first convolution or dense layer is not supported") }
         scale *= multiply
         offset = offset * multiply + add
         scalingNodes.append(label(n))
@@ -153,7 +158,7 @@ struct ONNXImportState {
     }
 
     mutating func addLayer(_ n: ONNXNode, _ spec: any LayerSpec) throws {
-        if !sawDense { throw fail(n, "comes before the first dense layer; nn-model's networks start with one") }
+        if !started { throw fail(n, "comes before the first convolution or dense layer; nn-model's networks start with one") }
         layers.append(spec)
         biasPending = false
     }
@@ -173,16 +178,50 @@ struct ONNXImportState {
         parameters += [gamma, beta, mean, v]
     }
 
-    /// Flatten / Reshape to [N, features] before the first dense layer.
+    /// Flatten / Reshape to [N, features] before the first dense layer: a flatten layer after the spatial
+    /// part, nothing (a change of shape) before any layer.
     mutating func flatten(_ n: ONNXNode, to features: Int?) throws {
         if sawDense { throw fail(n, "reshapes after the first dense layer; nn-model reads them only before it") }
         let known = sampleDims.map { $0.reduce(1, *) }
         if let features, let known, features != known {
             throw fail(n, "reshapes \(known) values per sample to \(features)")
         }
+        if sawSpatial {
+            if sampleDims?.count == 1 { return }   // flat already
+            layers.append(FlattenSpec())
+        }
         width = features ?? known
         sampleDims = width.map { [$0] }
     }
+
+    /// The image [C, H, W] the value holds, for a convolution or pooling node.
+    func image(_ n: ONNXNode) throws -> [Int] {
+        if sawDense { throw fail(n, "comes after a dense layer; nn-model's convolutions and pooling come before them") }
+        guard let dims = sampleDims, dims.count == 3 else {
+            let shown = sampleDims.map { "[N, " + $0.map(String.init).joined(separator: ", ") + "]" } ?? "of unknown shape"
+            throw fail(n, "needs 4-D data [N, C, H, W] of known size, the value before it is \(shown)")
+        }
+        return dims
+    }
+
+    /// A convolution or pooling layer on the current image; its output shape comes from the layer kind.
+    mutating func addSpatial(_ n: ONNXNode, _ spec: any LayerSpec, tensors: [Matrix<Float>] = []) throws {
+        let dims = try image(n)
+        let out: [Int]
+        do { out = try spec.outputShape(for: dims) } catch { throw fail(n, "\(spec) \(error.message)") }
+        guard let count = ONNXFormat.elementCount(out), count > 0, count <= SizeLimits.maxSampleValues else {
+            throw fail(n, "gives \(out) values per sample, more than nn-model's ceiling")
+        }
+        layers.append(spec)
+        parameters += tensors
+        sampleDims = out
+        width = nil
+        sawSpatial = true
+        biasPending = false
+    }
+
+    /// The number of values a per-feature constant needs: features of flat data, channels of an image.
+    var featureCount: Int { sampleDims?.count == 3 ? sampleDims![0] : (width ?? 0) }
 
     mutating func setOutput(_ n: ONNXNode, _ kind: OutputKind, axis: Int64) throws {
         if !sawDense { throw fail(n, "comes before the first dense layer") }
@@ -302,8 +341,15 @@ public enum ONNXImport {
                 throw fail("the graph ends without Softmax or Sigmoid: say what its outputs are with --loss softmax-ce (class scores), sigmoid-bce or mse (values)")
             }
         }
-        guard let first = layers.first as? AffineSpec else { throw fail("not a network nn-model can run: it does not start with a dense layer") }
-        let architecture = Architecture(inputShape: [first.inputs], layers: layers, output: output)
+        let architectureInput: [Int]
+        if state.sawSpatial, let dims = inputDims {
+            architectureInput = dims   // [C, H, W]: the convolutions need it as it is
+        } else if let first = layers.first as? AffineSpec {
+            architectureInput = [first.inputs]
+        } else {
+            throw fail("not a network nn-model can run: it does not start with a convolution or a dense layer")
+        }
+        let architecture = Architecture(inputShape: architectureInput, layers: layers, output: output)
         if let problem = architecture.validate() { throw fail("not a network nn-model can run: \(problem)") }
         let inputSize = architecture.inputSize
         if let dims = inputDims, dims.reduce(1, *) != inputSize {
@@ -325,8 +371,11 @@ public enum ONNXImport {
                 scaling = InputScaling(scale: parts[0], offset: parts[1])   // the exact doubles behind the graph's floats
             }
         }
-        var shape = options.inputShape ?? defaultShape(inputDims ?? [inputSize])
-        if options.inputShape == nil, let text = proto.metadataValue(p + "input-shape") {
+        if state.sawSpatial, let given = options.inputShape, given != architectureInput {
+            throw fail("--input-shape \(given.map(String.init).joined(separator: "x")) differs from the graph input's \(architectureInput.map(String.init).joined(separator: "x")), which its convolutions are built for")
+        }
+        var shape = state.sawSpatial ? architectureInput : options.inputShape ?? defaultShape(inputDims ?? [inputSize])
+        if options.inputShape == nil, !state.sawSpatial, let text = proto.metadataValue(p + "input-shape") {
             let dims = text.split(separator: "x").compactMap { Int($0) }
             if dims.count == text.split(separator: "x").count, !dims.isEmpty, dims.allSatisfy({ $0 > 0 }),
                ONNXFormat.elementCount(dims) == inputSize {
@@ -357,7 +406,11 @@ public enum ONNXImport {
             metadata.append(MetadataEntry("source-format", "onnx (IR \(proto.irVersion), opset \(opset)\(producer.isEmpty ? "" : ", from \(producer)"))"))
             for e in proto.metadataProps { metadata.append(MetadataEntry("onnx." + e.key, e.value)) }
         }
-        return Model(architecture: architecture, parameters: state.parameters, inputShape: shape, scaling: scaling,
+        if shape.count == 3 && layers.first is AffineSpec {
+            // a dense network on an image [C, H, W]: flattened first, as the --layers grammar builds it
+            layers.insert(FlattenSpec(), at: 0)
+        }
+        return Model(architecture: Architecture(inputShape: shape, layers: layers, output: output), parameters: state.parameters, inputShape: shape, scaling: scaling,
                      positiveClass: positive, imageRecipe: recipe, classNames: classNames, metadata: metadata)
     }
 

@@ -294,6 +294,11 @@ public struct ONNXAttribute: Equatable, Sendable {
         a.i = v
         return a
     }
+    public static func string(_ name: String, _ v: String) -> ONNXAttribute {
+        var a = ONNXAttribute(name: name, type: Kind.string.rawValue)
+        a.s = Array(v.utf8)
+        return a
+    }
     public static func ints(_ name: String, _ v: [Int64]) -> ONNXAttribute {
         var a = ONNXAttribute(name: name, type: Kind.ints.rawValue)
         a.ints = v
