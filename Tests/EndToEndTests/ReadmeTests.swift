@@ -99,7 +99,8 @@ import NNImage
         for target in ["models/mnist-default.nnm", "model.nnm", "mine.nnm"] { try fm.copyItem(atPath: shipped, toPath: "\(dir)/\(target)") }
         try fm.copyItem(atPath: root + "/models/mnist-cnn.nnm", toPath: "\(dir)/models/mnist-cnn.nnm")   // the tools' default model
         for (fixture, target) in [("Tests/BadInputs/good.onnx", "model.onnx"), ("Tests/Fixtures/helper-mlp.onnx", "net.onnx"),
-                                  ("Tests/Fixtures/torch-mlp.onnx", "logits.onnx"), ("Tests/Fixtures/twolayer-f8.npz", "params.npz")] {
+                                  ("Tests/Fixtures/torch-mlp.onnx", "logits.onnx"), ("Tests/Fixtures/twolayer-f8.npz", "params.npz"),
+                                  ("Tests/Fixtures/conv-bn.nnm", "cnn.nnm"), ("Tests/Fixtures/torch-cnn.onnx", "torch-cnn.onnx")] {
             try fm.copyItem(atPath: "\(root)/\(fixture)", toPath: "\(dir)/\(target)")
         }
         // pictures: t10k digits as a user would hand them over
