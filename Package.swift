@@ -54,7 +54,7 @@ let package = Package(
             "NNCore", "NNFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport"]),
+        .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport", "NNToolkit"]),
         .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage"]),
         // nn-predict links the Swift runtime statically in release builds: one PNG is a whole process, and
         // resolving the runtime's shared libraries was ~3 ms of its ~19 ms (bench/RESULTS.md). Debug builds

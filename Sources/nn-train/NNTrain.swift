@@ -6,6 +6,7 @@ import NNCore
 import NNFormats
 import NNImage
 import NNReport
+import NNToolkit
 
 struct NNTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,9 @@ struct NNTrain: ParsableCommand {
     @OptionGroup(title: "Training") var training: TrainingOptions
     @OptionGroup(title: "Output") var output: TrainOutputOptions
 
-    static let defaultLayers = "784-300-10"
+    /// The defaults are the library's (NNToolkit.TrainingConfiguration): one table for nn-train and Swift callers.
+    static let defaults = TrainingConfiguration()
+    static let defaultLayers = defaults.layers
 
     func run() throws { try run(arguments: Array(CommandLine.arguments.dropFirst())) }
 

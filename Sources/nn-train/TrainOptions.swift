@@ -5,6 +5,7 @@ import NNCommandLine
 import NNCore
 import NNFormats
 import NNImage
+import NNToolkit
 
 /// nn-train --png-recipe.
 enum PNGRecipeChoice: String, ExpressibleByArgument, CaseIterable { case digit, resize }
@@ -139,12 +140,12 @@ struct TrainDataOptions: ParsableArguments {
 
 
 struct TrainingOptions: ParsableArguments {
-    @Option(help: OptionRules.epochs.help("Passes over the training set.")) var epochs: Int = 20
-    @Option(help: OptionRules.batchSize.help("Samples per mini-batch.")) var batchSize: Int = 50
+    @Option(help: OptionRules.epochs.help("Passes over the training set.")) var epochs: Int = NNTrain.defaults.epochs
+    @Option(help: OptionRules.batchSize.help("Samples per mini-batch.")) var batchSize: Int = NNTrain.defaults.batchSize
     @Option(help: OptionRules.learningRate.help("Learning rate (default: 0.001 for adam, 0.01 for adagrad, 0.1 otherwise).")) var learningRate: Double?
-    @Option(help: "sgd, momentum, adagrad, adam.") var optimizer: OptimizerKind = .adam
-    @Option(help: OptionRules.weightDecay.help("L2 weight decay lambda (loss += lambda/2 * sum W^2).")) var weightDecay: Double = 0.0005
-    @Option(help: "Seed for initialisation, shuffling and the validation split (0 to 2^64-1).") var seed: UInt64 = 1
+    @Option(help: "sgd, momentum, adagrad, adam.") var optimizer: OptimizerKind = NNTrain.defaults.optimizer
+    @Option(help: OptionRules.weightDecay.help("L2 weight decay lambda (loss += lambda/2 * sum W^2).")) var weightDecay: Double = NNTrain.defaults.weightDecay
+    @Option(help: "Seed for initialisation, shuffling and the validation split (0 to 2^64-1).") var seed: UInt64 = NNTrain.defaults.seed
     @Option(help: OptionRules.threads.help("Threads for the matrix kernels (results are identical for any count; default: all cores)."))
     var threads: Int?
     @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR (e.g. step:10:0.5; EVERY 1-100000 epochs, FACTOR in (0, 1]), cosine.")
