@@ -5,7 +5,7 @@ with the built tools (nn-model, nn-train, nn-eval, nn-predict, nn-gradcheck) on 
 
     python3 Tests/Interchange/interchange.py SCENARIO WORKDIR
 
-    export-shipped   models/mnist-default.nnm -> .onnx: check_model(full_check=True), onnxruntime on all
+    export-shipped   models/mnist-default.nnm and mnist-cnn.nnm -> .onnx: check_model(full_check=True), onnxruntime on all
                      10,000 t10k images against `nn-predict --images`; .onnx -> .nnm gives the same bytes
     export-trained   the same for MLPs trained here by nn-train: batch norm (ReLU, softmax), tanh with
                      dropout and a sigmoid-bce output, sigmoid with an mse output
@@ -161,7 +161,9 @@ def export_check(nnm, work, name, byte_round_trip=True):
 
 
 def scenario_export_shipped(work):
+    # both shipped models: the MLP and the default CNN
     export_check(os.path.join(ROOT, "models", "mnist-default.nnm"), work, "mnist-default")
+    export_check(os.path.join(ROOT, "models", "mnist-cnn.nnm"), work, "mnist-cnn")
 
 
 def scenario_export_trained(work):
