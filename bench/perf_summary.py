@@ -72,6 +72,8 @@ RULES = [
     # Network.gradient's own time is its weight-decay loops (before this work: the gradient loop too)
     ("weight decay: loss term (sum of squares) and gradient loop", r"nn_sum_squares|decayTerm|^Network\.gradient"),
     ("byte->float batch conversion", r"nn_gather_bytes|InputScaling\.batch"),
+    ("convolution: im2col, col2im, padding (Conv2D)", r"Conv2D|im2col|col2im"),
+    ("pooling", r"MaxPool2D|AvgPool2D"),
     ("batch norm", r"BatchNorm"),
     ("dropout", r"Dropout|nextUnit"),
     ("ReLU", r"ReLU|relu(InPlace|Mask)"),
