@@ -111,9 +111,11 @@ extension ParsableCommand {
         if code == .success { return ToolOutcome(code: 0, standardOutput: fullMessage(for: error), errorLines: []) }
         if !parsing || code == .failure { return ToolOutcome(code: 2, errorLines: ["\(name): \(message(for: error))"]) }
         // the parser's own message, whole (a value holding a newline is escaped by printError, not cut), in
-        // the tools' style, with a suggestion for the common slips; then the short usage line
-        return ToolOutcome(code: 2, errorLines: ["\(name): \(Slips.restyled(message(for: error), tool: name))",
-                                                 "Usage: \(usageString()) (\(name) --help for every option)"])
+        // the tools' style, with a suggestion for the common slips; then the short usage line when the
+        // command line's shape is wrong (a bad value of a known option is the one line that names it)
+        let line = "\(name): \(Slips.restyled(message(for: error), tool: name))"
+        if line.hasPrefix("\(name): the value '") { return ToolOutcome(code: 2, errorLines: [line]) }
+        return ToolOutcome(code: 2, errorLines: [line, "Usage: \(usageString()) (\(name) --help for every option)"])
     }
 
     /// The ToolError inside an error of the parser (it keeps what validate() threw as a field).

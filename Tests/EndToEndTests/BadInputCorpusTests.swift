@@ -248,7 +248,7 @@ enum BadInputCases {
         .init(command: "nn-eval --bogus", exit: 2, mentions: ["nn-eval", "--bogus"], usage: true),
         .init(command: "nn-predict --bogus $IN/digit.png", exit: 2, mentions: ["nn-predict", "--bogus"], usage: true),
         .init(command: "nn-gradcheck --bogus", exit: 2, mentions: ["nn-gradcheck", "--bogus"], usage: true),
-        .init(command: "nn-eval -m $IN/good.nnm --format xml", exit: 2, mentions: ["xml", "--format"], usage: true),
+        .init(command: "nn-eval -m $IN/good.nnm --format xml", exit: 2, mentions: ["xml", "--format"]),   // a bad value: one line naming it, no usage line
         .init(command: "\(predict)", exit: 2, mentions: ["no input"]),
         .init(command: "\(predict) --top-k 0 $IN/digit.png", exit: 2, mentions: ["--top-k"]),
         .init(command: "nn-eval --images $IN/good-images.idx", exit: 2, mentions: ["--images and --labels go together"]),
