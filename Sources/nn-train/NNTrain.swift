@@ -61,7 +61,8 @@ struct NNTrain: ParsableCommand {
             return f
         }
         let sets = try resumed?.load(settings.data) ?? settings.data.load(data.files)
-        let (trainSet, validationSet) = try settings.data.splitValidation(sets.train, seed: training.seed)
+        let (trainSet, validationSet) = try resumed?.splitValidation(sets.train)
+            ?? settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
         if let p = model.positiveClass {
             guard architecture.output == .sigmoidBinaryCrossEntropy && architecture.outputSize == 1 else {

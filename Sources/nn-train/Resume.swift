@@ -265,6 +265,14 @@ struct ResumedRun {
 
     /// Loads the data; when it comes from the checkpoint, a file that cannot be read is reported as the
     /// checkpoint's field. Then each file must be the one the run recorded.
+    /// The run's validation split of the loaded training set; a split the data cannot give (a fraction that
+    /// holds out no sample, or every one) is refused naming the checkpoint's field.
+    func splitValidation(_ set: LoadedDataset) throws -> (LoadedDataset, LoadedDataset?) {
+        do { return try settings.data.splitValidation(set, seed: settings.training.seed) } catch let e as ToolError {
+            throw FormatError(path, "section conf: field validation-split: \(e.message)")
+        }
+    }
+
     func load(_ options: TrainDataOptions) throws -> TrainDataOptions.Sets {
         let sets: TrainDataOptions.Sets
         do {
