@@ -123,3 +123,156 @@ BODY double FN(sum_squares_body)(long n, const REAL *restrict x) {
     return acc[0];
 }
 VALUE_DISPATCH(double, FN(nn_sum_squares), FN(sum_squares_body), (long n, const REAL *x), (n, x))
+
+// Batch norm over x [b, n*p]: the value of feature j at position s of sample r is x[(r*n + j)*p + s]. Each
+// function works on features j0..<j1 (a thread's slice; features never share a sum).
+//
+// LANE_SUM(n, f): f(0) + ... + f(n-1) in eight lanes (lane i % 8), combined ((0+1)+(2+3))+((4+5)+(6+7)),
+// then the last n % 8 added in order: NNCore's laneSum, the same bits. For n < 8 it is (0 + f(0)) + ...
+#define LANE_SUM(result, count, expr)                                                          \
+    do {                                                                                       \
+        REAL lane_[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                              \
+        long i_ = 0;                                                                           \
+        for (; i_ + 8 <= (count); i_ += 8)                                                     \
+            for (int k_ = 0; k_ < 8; k_++) { const long s = i_ + k_; lane_[k_] += (expr); }    \
+        REAL sum_ = ((lane_[0] + lane_[1]) + (lane_[2] + lane_[3])) + ((lane_[4] + lane_[5]) + (lane_[6] + lane_[7])); \
+        for (; i_ < (count); i_++) { const long s = i_; sum_ += (expr); }                      \
+        (result) = sum_;                                                                       \
+    } while (0)
+
+// mean[j] = sum over r of LANE_SUM(p, x) (r in order), / (b*p); var[j] likewise of (x - mean[j])^2.
+// After a dense layer (p = 1) each sum is x[0,j] + x[1,j] + ... in order, vectorised across j.
+BODY void FN(bn_stats_body)(long b, long n, long p, long j0, long j1, const REAL *restrict x, REAL *restrict mean,
+                            REAL *restrict var) {
+    const REAL count = (REAL)(b * p);
+    for (long j = j0; j < j1; j++) { mean[j] = 0; var[j] = 0; }
+    if (p == 1) {
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) mean[j] += x[r * n + j];
+        for (long j = j0; j < j1; j++) mean[j] /= count;
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) { const REAL c = x[r * n + j] - mean[j]; var[j] += c * c; }
+    } else {
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const REAL *restrict run = x + (r * n + j) * p;
+                REAL sum;
+                LANE_SUM(sum, p, run[s]);
+                mean[j] += sum;
+            }
+        for (long j = j0; j < j1; j++) mean[j] /= count;
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const REAL *restrict run = x + (r * n + j) * p;
+                const REAL mj = mean[j];
+                REAL sum;
+                LANE_SUM(sum, p, (run[s] - mj) * (run[s] - mj));
+                var[j] += sum;
+            }
+    }
+    for (long j = j0; j < j1; j++) var[j] /= count;
+}
+DISPATCH(FN(nn_batchnorm_stats), FN(bn_stats_body),
+         (long b, long n, long p, long j0, long j1, const REAL *x, REAL *mean, REAL *var), (b, n, p, j0, j1, x, mean, var))
+
+// xn = (x - mean[j]) / std[j]; y = gamma[j] * xn + beta[j]
+BODY void FN(bn_normalize_body)(long b, long n, long p, long j0, long j1, const REAL *restrict x,
+                                const REAL *restrict mean, const REAL *restrict std, const REAL *restrict gamma,
+                                const REAL *restrict beta, REAL *restrict xn, REAL *restrict y) {
+    if (p == 1) {
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const long at = r * n + j;
+                const REAL normalised = (x[at] - mean[j]) / std[j];
+                xn[at] = normalised;
+                y[at] = gamma[j] * normalised + beta[j];
+            }
+    } else {
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const long at = (r * n + j) * p;
+                const REAL mj = mean[j], sj = std[j], gj = gamma[j], bj = beta[j];
+                for (long s = 0; s < p; s++) {
+                    const REAL normalised = (x[at + s] - mj) / sj;
+                    xn[at + s] = normalised;
+                    y[at + s] = gj * normalised + bj;
+                }
+            }
+    }
+}
+DISPATCH(FN(nn_batchnorm_normalize), FN(bn_normalize_body),
+         (long b, long n, long p, long j0, long j1, const REAL *x, const REAL *mean, const REAL *std, const REAL *gamma,
+          const REAL *beta, REAL *xn, REAL *y),
+         (b, n, p, j0, j1, x, mean, std, gamma, beta, xn, y))
+
+// dbeta[j] = sum dout; dgamma[j] = sum dout * xn (each over r in order, LANE_SUM over p);
+// dx = (gamma[j] / std[j]) * ((dout - dbeta[j] / (b*p)) - xn * (dgamma[j] / (b*p)))
+BODY void FN(bn_backward_body)(long b, long n, long p, long j0, long j1, const REAL *restrict dout,
+                               const REAL *restrict xn, const REAL *restrict gamma, const REAL *restrict std,
+                               REAL *restrict dbeta, REAL *restrict dgamma, REAL *restrict dx) {
+    const REAL count = (REAL)(b * p);
+    for (long j = j0; j < j1; j++) { dbeta[j] = 0; dgamma[j] = 0; }
+    if (p == 1) {
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const long at = r * n + j;
+                dbeta[j] += dout[at];
+                dgamma[j] += dout[at] * xn[at];
+            }
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const long at = r * n + j;
+                const REAL scale = gamma[j] / std[j], meanD = dbeta[j] / count, meanDX = dgamma[j] / count;
+                dx[at] = scale * (dout[at] - meanD - xn[at] * meanDX);
+            }
+    } else {
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const REAL *restrict d = dout + (r * n + j) * p, *restrict xr = xn + (r * n + j) * p;
+                REAL sd, sdx;
+                LANE_SUM(sd, p, d[s]);
+                LANE_SUM(sdx, p, d[s] * xr[s]);
+                dbeta[j] += sd;
+                dgamma[j] += sdx;
+            }
+        for (long r = 0; r < b; r++)
+            for (long j = j0; j < j1; j++) {
+                const long at = (r * n + j) * p;
+                const REAL scale = gamma[j] / std[j], meanD = dbeta[j] / count, meanDX = dgamma[j] / count;
+                for (long s = 0; s < p; s++) dx[at + s] = scale * (dout[at + s] - meanD - xn[at + s] * meanDX);
+            }
+    }
+}
+DISPATCH(FN(nn_batchnorm_backward), FN(bn_backward_body),
+         (long b, long n, long p, long j0, long j1, const REAL *dout, const REAL *xn, const REAL *gamma, const REAL *std,
+          REAL *dbeta, REAL *dgamma, REAL *dx),
+         (b, n, p, j0, j1, dout, xn, gamma, std, dbeta, dgamma, dx))
+#undef LANE_SUM
+
+// mask[i] = keep if the generator's next 53-bit draw u satisfies u >= threshold (u * 2^-53 >= ratio), else 0;
+// xoshiro256** as NNCore's SeededGenerator, state advanced n times. The draws go to a small buffer first
+// and are compared in a second, vectorised loop: compilers turn a comparison in the serial loop into a
+// branch, which mispredicts `ratio` of the time.
+BODY void FN(dropout_mask_body)(long n, uint64_t *restrict state, uint64_t threshold, REAL keep, REAL *restrict mask) {
+    enum { CHUNK = 256 };
+    uint64_t draws[CHUNK];
+    uint64_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+    for (long start = 0; start < n; start += CHUNK) {
+        const long count = n - start < CHUNK ? n - start : CHUNK;
+        for (long i = 0; i < count; i++) {
+            const uint64_t five = s1 * 5;
+            draws[i] = (((five << 7) | (five >> 57)) * 9) >> 11;
+            const uint64_t t = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = (s3 << 45) | (s3 >> 19);
+        }
+        for (long i = 0; i < count; i++) mask[start + i] = draws[i] >= threshold ? keep : 0;
+    }
+    state[0] = s0; state[1] = s1; state[2] = s2; state[3] = s3;
+}
+DISPATCH(FN(nn_dropout_mask), FN(dropout_mask_body), (long n, uint64_t *state, uint64_t threshold, REAL keep, REAL *mask),
+         (n, state, threshold, keep, mask))

@@ -48,6 +48,28 @@ void nn_gather_bytes_d(const uint8_t *src, long cols, const long *rows, long cou
 double nn_sum_squares_f(long n, const float *x);
 double nn_sum_squares_d(long n, const double *x);
 
+/// Batch norm on x [b, n*p] (feature j at position s of sample r is x[(r*n + j)*p + s]), features j0..<j1:
+/// mean[j] and var[j] over the b*p values (two passes; each sum over r in order of an eight-lane sum over
+/// the p positions, NNCore's laneSum order); var is the mean squared deviation.
+void nn_batchnorm_stats_f(long b, long n, long p, long j0, long j1, const float *x, float *mean, float *var);
+void nn_batchnorm_stats_d(long b, long n, long p, long j0, long j1, const double *x, double *mean, double *var);
+/// xn = (x - mean[j]) / std[j]; y = gamma[j] * xn + beta[j]
+void nn_batchnorm_normalize_f(long b, long n, long p, long j0, long j1, const float *x, const float *mean,
+                              const float *std, const float *gamma, const float *beta, float *xn, float *y);
+void nn_batchnorm_normalize_d(long b, long n, long p, long j0, long j1, const double *x, const double *mean,
+                              const double *std, const double *gamma, const double *beta, double *xn, double *y);
+/// dbeta[j] = sum dout, dgamma[j] = sum dout * xn (sums as in stats);
+/// dx = gamma[j] / std[j] * (dout - dbeta[j] / (b*p) - xn * dgamma[j] / (b*p))
+void nn_batchnorm_backward_f(long b, long n, long p, long j0, long j1, const float *dout, const float *xn,
+                             const float *gamma, const float *std, float *dbeta, float *dgamma, float *dx);
+void nn_batchnorm_backward_d(long b, long n, long p, long j0, long j1, const double *dout, const double *xn,
+                             const double *gamma, const double *std, double *dbeta, double *dgamma, double *dx);
+
+/// Dropout's mask from xoshiro256** (state[4], advanced n draws): mask[i] = keep when the draw's top 53
+/// bits are >= threshold (ceil(ratio * 2^53)), else 0.
+void nn_dropout_mask_f(long n, uint64_t *state, uint64_t threshold, float keep, float *mask);
+void nn_dropout_mask_d(long n, uint64_t *state, uint64_t threshold, double keep, double *mask);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,19 +77,20 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
     // forward: x [B, N*P] -> y [B, N*P], P = positions; the value of feature j at position s of sample r
     // is x[r, j*P + s]. Statistics per feature over the B*P values (two passes: mean, then the mean of
     // squared deviations); xn = (x - mean) / std; y = gamma * xn + beta (a division, as format 1.1 files
-    // were written to be read: their predictions stay the same to the bit).
+    // were written to be read: their predictions stay the same to the bit). The loops are C kernels
+    // (nn_elementwise.h), run on each thread's slice of the features.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         let b = x.rows, n = gamma.value.cols, p = positions, total = x.count
         precondition(x.cols == n * p, "batch norm input has \(x.cols) values per sample, not \(n * p)")
-        let count = Scalar(b * p), training = mode == .training
+        let training = mode == .training
         var mean = training ? [Scalar](repeating: 0, count: n) : runningMean.value.storage
         var variance = training ? [Scalar](repeating: 0, count: n) : runningVar.value.storage
         var std = [Scalar](repeating: 0, count: n)
-        var y = [Scalar](), xn = [Scalar]()
+        var y = [Scalar]()
         let slices = BatchNorm.slices(features: n, values: total)
-        xn = [Scalar](unsafeUninitializedCapacity: total) { xnOut, xnCount in
+        let xn = [Scalar](unsafeUninitializedCapacity: total) { xnOut, xnCount in
             y = [Scalar](unsafeUninitializedCapacity: total) { yOut, yCount in
                 x.storage.withUnsafeBufferPointer { xs in
                     gamma.value.storage.withUnsafeBufferPointer { g in
@@ -97,35 +98,13 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
                             mean.withUnsafeMutableBufferPointer { m in
                                 variance.withUnsafeMutableBufferPointer { v in
                                     std.withUnsafeMutableBufferPointer { sd in
-                                        let xs = xs.baseAddress!, g = g.baseAddress!, be = be.baseAddress!
-                                        let m = m.baseAddress!, v = v.baseAddress!, sd = sd.baseAddress!
-                                        let xo = xnOut.baseAddress!, yo = yOut.baseAddress!
+                                        let xs = xs.baseAddress!, m = m.baseAddress!, v = v.baseAddress!, sd = sd.baseAddress!
                                         Parallelism.run(slices) { slice in
-                                            let j0 = n * slice / slices, j1 = n * (slice + 1) / slices
-                                            if training {
-                                                for r in 0..<b {
-                                                    for j in j0..<j1 { let run = xs + (r * n + j) * p; m[j] += laneSum(p) { run[$0] } }
-                                                }
-                                                for j in j0..<j1 { m[j] /= count }
-                                                for r in 0..<b {
-                                                    for j in j0..<j1 {
-                                                        let run = xs + (r * n + j) * p, mj = m[j]
-                                                        v[j] += laneSum(p) { let c = run[$0] - mj; return c * c }
-                                                    }
-                                                }
-                                                for j in j0..<j1 { v[j] /= count }
-                                            }
-                                            for j in j0..<j1 { sd[j] = Scalar.sqrt(v[j] + epsilon) }
-                                            for r in 0..<b {
-                                                for j in j0..<j1 {
-                                                    let at = (r * n + j) * p, mj = m[j], sj = sd[j], gj = g[j], bj = be[j]
-                                                    for s in 0..<p {
-                                                        let normalised = (xs[at + s] - mj) / sj
-                                                        xo[at + s] = normalised
-                                                        yo[at + s] = gj * normalised + bj
-                                                    }
-                                                }
-                                            }
+                                            let part = BatchNormSlice(batch: b, features: n, positions: p, slice: slice, of: slices)
+                                            if training { Scalar.batchNormStats(part, xs, mean: m, variance: v) }
+                                            for j in part.first..<part.end { sd[j] = Scalar.sqrt(v[j] + epsilon) }
+                                            Scalar.batchNormNormalize(part, xs, mean: m, std: sd, gamma: g.baseAddress!, beta: be.baseAddress!,
+                                                                      xn: xnOut.baseAddress!, y: yOut.baseAddress!)
                                         }
                                     }
                                 }
@@ -155,7 +134,6 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         let b = dout.rows, n = gamma.value.cols, p = positions, total = dout.count
         precondition(total == xn.count, "batch norm backward: dout does not match the last forward")
-        let count = Scalar(b * p)
         var dbeta = [Scalar](repeating: 0, count: n), dgamma = [Scalar](repeating: 0, count: n)
         let slices = BatchNorm.slices(features: n, values: total)
         let dx = [Scalar](unsafeUninitializedCapacity: total) { dxOut, dxCount in
@@ -165,24 +143,11 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
                         std.withUnsafeBufferPointer { sd in
                             dbeta.withUnsafeMutableBufferPointer { db in
                                 dgamma.withUnsafeMutableBufferPointer { dg in
-                                    let ds = ds.baseAddress!, xns = xns.baseAddress!, g = g.baseAddress!, sd = sd.baseAddress!
-                                    let db = db.baseAddress!, dg = dg.baseAddress!, dxo = dxOut.baseAddress!
+                                    let db = db.baseAddress!, dg = dg.baseAddress!
                                     Parallelism.run(slices) { slice in
-                                        let j0 = n * slice / slices, j1 = n * (slice + 1) / slices
-                                        for r in 0..<b {
-                                            for j in j0..<j1 {
-                                                let d = ds + (r * n + j) * p, xr = xns + (r * n + j) * p
-                                                db[j] += laneSum(p) { d[$0] }
-                                                dg[j] += laneSum(p) { d[$0] * xr[$0] }
-                                            }
-                                        }
-                                        for r in 0..<b {
-                                            for j in j0..<j1 {
-                                                let at = (r * n + j) * p, scale = g[j] / sd[j]
-                                                let meanD = db[j] / count, meanDX = dg[j] / count
-                                                for s in 0..<p { dxo[at + s] = scale * (ds[at + s] - meanD - xns[at + s] * meanDX) }
-                                            }
-                                        }
+                                        let part = BatchNormSlice(batch: b, features: n, positions: p, slice: slice, of: slices)
+                                        Scalar.batchNormBackward(part, ds.baseAddress!, xn: xns.baseAddress!, gamma: g.baseAddress!,
+                                                                 std: sd.baseAddress!, dbeta: db, dgamma: dg, dx: dxOut.baseAddress!)
                                     }
                                 }
                             }
@@ -198,21 +163,15 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
     }
 }
 
-/// The sum of f(0), ..., f(n-1) in eight lanes (lane i % 8, combined pairwise) and then the last n % 8 in
-/// order: a fixed order, the same on any thread, and one the compiler can vectorise. n = 1 gives f(0).
-@inline(__always)
-func laneSum<T: NNFloat>(_ n: Int, _ f: (Int) -> T) -> T {
-    var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0, a4: T = 0, a5: T = 0, a6: T = 0, a7: T = 0
-    var i = 0
-    while i + 8 <= n {
-        a0 += f(i); a1 += f(i + 1); a2 += f(i + 2); a3 += f(i + 3)
-        a4 += f(i + 4); a5 += f(i + 5); a6 += f(i + 6); a7 += f(i + 7)
-        i += 8
+/// One thread's share of a batch norm: `batch` samples of `features` features with `positions` values
+/// each, features first..<end.
+public struct BatchNormSlice {
+    public var batch: Int, features: Int, positions: Int, first: Int, end: Int
+    init(batch: Int, features: Int, positions: Int, slice: Int, of slices: Int) {
+        self.batch = batch
+        self.features = features
+        self.positions = positions
+        first = features * slice / slices
+        end = features * (slice + 1) / slices
     }
-    var sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-    while i < n {
-        sum += f(i)
-        i += 1
-    }
-    return sum
 }

@@ -49,13 +49,12 @@ public final class Dropout<Scalar: NNFloat>: Layer {
         guard mode == .training, ratio > 0 else { return x }
         let n = x.count
         if !(freezeMask && mask.count == n) {
-            let keep = Scalar(1 / (1 - ratio)), ratio = self.ratio
-            var generator = rng
+            // u * 2^-53 >= ratio for a 53-bit draw u exactly when u >= ceil(ratio * 2^53) (both sides exact)
+            let keep = Scalar(1 / (1 - ratio)), threshold = UInt64((ratio * 0x1p53).rounded(.up))
             mask = [Scalar](unsafeUninitializedCapacity: n) { m, initialized in
-                for i in 0..<n { m[i] = generator.nextUnit() >= ratio ? keep : 0 }
+                rng.withStateWords { Scalar.dropoutMask(n, state: $0, threshold: threshold, keep: keep, into: m.baseAddress!) }
                 initialized = n
             }
-            rng = generator
         }
         return multiplied(x, by: mask)
     }

@@ -47,6 +47,21 @@ where RawSignificand: FixedWidthInteger {
                             scale: Self, offset: Self, into out: UnsafeMutablePointer<Self>)
     /// Sum of x^2 over n values, accumulated in Double (16 partial sums: the order depends on n only).
     static func sumOfSquares(_ x: UnsafePointer<Self>, _ n: Int) -> Double
+    /// Batch norm's mean and variance per feature of the slice (BatchNormSlice gives the layout).
+    static func batchNormStats(_ s: BatchNormSlice, _ x: UnsafePointer<Self>, mean: UnsafeMutablePointer<Self>,
+                               variance: UnsafeMutablePointer<Self>)
+    /// xn = (x - mean) / std; y = gamma xn + beta, per feature of the slice.
+    static func batchNormNormalize(_ s: BatchNormSlice, _ x: UnsafePointer<Self>, mean: UnsafePointer<Self>, std: UnsafePointer<Self>,
+                                   gamma: UnsafePointer<Self>, beta: UnsafePointer<Self>,
+                                   xn: UnsafeMutablePointer<Self>, y: UnsafeMutablePointer<Self>)
+    /// dbeta = sum dout; dgamma = sum dout xn; dx = gamma / std (dout - dbeta / count - xn dgamma / count).
+    static func batchNormBackward(_ s: BatchNormSlice, _ dout: UnsafePointer<Self>, xn: UnsafePointer<Self>, gamma: UnsafePointer<Self>,
+                                  std: UnsafePointer<Self>, dbeta: UnsafeMutablePointer<Self>, dgamma: UnsafeMutablePointer<Self>,
+                                  dx: UnsafeMutablePointer<Self>)
+    /// mask[i] = keep where the next xoshiro256** draw's top 53 bits are >= threshold, else 0; state[0..<4]
+    /// advances n draws.
+    static func dropoutMask(_ n: Int, state: UnsafeMutablePointer<UInt64>, threshold: UInt64, keep: Self,
+                            into mask: UnsafeMutablePointer<Self>)
 }
 
 extension Float: NNFloat {
@@ -78,6 +93,24 @@ extension Float: NNFloat {
         nn_gather_bytes_f(bytes, cols, rows, count, scale, offset, out)
     }
     public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double { nn_sum_squares_f(n, x) }
+    public static func batchNormStats(_ s: BatchNormSlice, _ x: UnsafePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                                      variance: UnsafeMutablePointer<Float>) {
+        nn_batchnorm_stats_f(s.batch, s.features, s.positions, s.first, s.end, x, mean, variance)
+    }
+    public static func batchNormNormalize(_ s: BatchNormSlice, _ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, std: UnsafePointer<Float>,
+                                          gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                          xn: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        nn_batchnorm_normalize_f(s.batch, s.features, s.positions, s.first, s.end, x, mean, std, gamma, beta, xn, y)
+    }
+    public static func batchNormBackward(_ s: BatchNormSlice, _ dout: UnsafePointer<Float>, xn: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+                                         std: UnsafePointer<Float>, dbeta: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
+                                         dx: UnsafeMutablePointer<Float>) {
+        nn_batchnorm_backward_f(s.batch, s.features, s.positions, s.first, s.end, dout, xn, gamma, std, dbeta, dgamma, dx)
+    }
+    public static func dropoutMask(_ n: Int, state: UnsafeMutablePointer<UInt64>, threshold: UInt64, keep: Float,
+                                   into mask: UnsafeMutablePointer<Float>) {
+        nn_dropout_mask_f(n, state, threshold, keep, mask)
+    }
     @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { logf(x) }
     @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
@@ -121,6 +154,24 @@ extension Double: NNFloat {
         nn_gather_bytes_d(bytes, cols, rows, count, scale, offset, out)
     }
     public static func sumOfSquares(_ x: UnsafePointer<Double>, _ n: Int) -> Double { nn_sum_squares_d(n, x) }
+    public static func batchNormStats(_ s: BatchNormSlice, _ x: UnsafePointer<Double>, mean: UnsafeMutablePointer<Double>,
+                                      variance: UnsafeMutablePointer<Double>) {
+        nn_batchnorm_stats_d(s.batch, s.features, s.positions, s.first, s.end, x, mean, variance)
+    }
+    public static func batchNormNormalize(_ s: BatchNormSlice, _ x: UnsafePointer<Double>, mean: UnsafePointer<Double>, std: UnsafePointer<Double>,
+                                          gamma: UnsafePointer<Double>, beta: UnsafePointer<Double>,
+                                          xn: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        nn_batchnorm_normalize_d(s.batch, s.features, s.positions, s.first, s.end, x, mean, std, gamma, beta, xn, y)
+    }
+    public static func batchNormBackward(_ s: BatchNormSlice, _ dout: UnsafePointer<Double>, xn: UnsafePointer<Double>, gamma: UnsafePointer<Double>,
+                                         std: UnsafePointer<Double>, dbeta: UnsafeMutablePointer<Double>, dgamma: UnsafeMutablePointer<Double>,
+                                         dx: UnsafeMutablePointer<Double>) {
+        nn_batchnorm_backward_d(s.batch, s.features, s.positions, s.first, s.end, dout, xn, gamma, std, dbeta, dgamma, dx)
+    }
+    public static func dropoutMask(_ n: Int, state: UnsafeMutablePointer<UInt64>, threshold: UInt64, keep: Double,
+                                   into mask: UnsafeMutablePointer<Double>) {
+        nn_dropout_mask_d(n, state, threshold, keep, mask)
+    }
     @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
