@@ -491,6 +491,23 @@ static void FN(rows_task)(void *context, long t) {
              s->lda, s->B, s->ldb, s->beta, s->C + r0 * s->ldc, s->ldc);
 }
 
+// Few rows and many columns (a forward product at batch 50-100: M = 50, N = 300): columns j0..<j1 of C
+// as one call of the single-thread driver. Each thread packs only its own columns of B and reads its own
+// copy while computing: the shared-B split below packs B in one round and reads it in a second, half of
+// it from the other core's cache, and B (the weights) is most of the data when M is small.
+static long FN(column_boundary)(long N, long tasks, long t, int nrw) {
+    return t == tasks ? N : min_l(N, (N * t / tasks + nrw / 2) / nrw * nrw);
+}
+
+static void FN(columns_task)(void *context, long t) {
+    const FN(rows_split) *s = context;
+    const int nrw = 2 * LANES;
+    const long j0 = FN(column_boundary)(s->N, s->tasks, t, nrw), j1 = FN(column_boundary)(s->N, s->tasks, t + 1, nrw);
+    if (j1 <= j0) return;
+    FN(gemm)(s->fast, s->transA, s->transB, s->M, j1 - j0, s->K, s->alpha, s->A, s->lda,
+             s->B + (s->transB ? j0 * s->ldb : j0), s->ldb, s->beta, s->C + j0, s->ldc);
+}
+
 static void FN(gemm_threads)(long threads, int fast, int transA, int transB, long M, long N, long K, REAL alpha,
                              const REAL *A, long lda, const REAL *B, long ldb, REAL beta, REAL *C, long ldc) {
 #if !defined(__x86_64__)
@@ -501,6 +518,12 @@ static void FN(gemm_threads)(long threads, int fast, int transA, int transB, lon
     // saves; with fewer than 12 rows there is not a tile for each thread.
     if (threads < 2 || flops < 200000 || M < 12 || K <= 0 || alpha == 0) {
         FN(gemm)(fast, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (fast && 2 * M <= N && N >= 4 * 2 * LANES * threads && !FN(swapped)(fast, M, N)) {
+        const long tasks = threads;
+        FN(rows_split) s = {fast, transA, transB, M, N, K, tasks, alpha, beta, A, B, C, lda, ldb, ldc};
+        nn_parallel_run(tasks, threads, FN(columns_task), &s);
         return;
     }
     const long tasks = min_l(threads, (M + 5) / 6);
