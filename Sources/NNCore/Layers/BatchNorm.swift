@@ -166,7 +166,14 @@ public final class BatchNorm<Scalar: NNFloat>: Layer {
 /// One thread's share of a batch norm: `batch` samples of `features` features with `positions` values
 /// each, features first..<end.
 public struct BatchNormSlice {
-    public var batch: Int, features: Int, positions: Int, first: Int, end: Int
+    /// Samples in the batch (B).
+    public var batch: Int
+    /// Features (or channels) per sample (N).
+    public var features: Int
+    /// Values per feature in one sample (P: 1 after a dense layer, H*W after a convolution).
+    public var positions: Int
+    /// This slice's features: first..<end.
+    public var first: Int, end: Int
     init(batch: Int, features: Int, positions: Int, slice: Int, of slices: Int) {
         self.batch = batch
         self.features = features
