@@ -57,12 +57,15 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
-        var y = x
-        y.storage.withUnsafeMutableBufferPointer { y in
-            let y = y.baseAddress!, n = x.count
-            elementSlices(n) { lo, hi in Scalar.reluInPlace(y + lo, hi - lo) }
+        let n = x.count
+        let values = [Scalar](unsafeUninitializedCapacity: n) { out, initialized in
+            x.storage.withUnsafeBufferPointer { x in
+                guard let x = x.baseAddress, let y = out.baseAddress else { return }
+                elementSlices(n) { lo, hi in Scalar.relu(x + lo, into: y + lo, hi - lo) }
+            }
+            initialized = n
         }
-        self.y = y
+        y = Matrix(rows: x.rows, cols: x.cols, storage: values)
         return y
     }
 
@@ -70,14 +73,18 @@ public final class ReLU<Scalar: NNFloat>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
-        var dx = dout
-        dx.storage.withUnsafeMutableBufferPointer { d in
-            y.storage.withUnsafeBufferPointer { y in
-                let d = d.baseAddress!, y = y.baseAddress!
-                elementSlices(dout.count) { lo, hi in Scalar.reluMask(d + lo, y + lo, hi - lo) }
+        let n = dout.count
+        precondition(n == y.count, "ReLU backward: dout does not match the last forward")
+        let values = [Scalar](unsafeUninitializedCapacity: n) { out, initialized in
+            dout.storage.withUnsafeBufferPointer { d in
+                y.storage.withUnsafeBufferPointer { y in
+                    guard let d = d.baseAddress, let y = y.baseAddress, let dx = out.baseAddress else { return }
+                    elementSlices(n) { lo, hi in Scalar.reluMask(d + lo, y + lo, into: dx + lo, hi - lo) }
+                }
             }
+            initialized = n
         }
-        return dx
+        return Matrix(rows: dout.rows, cols: dout.cols, storage: values)
     }
 }
 

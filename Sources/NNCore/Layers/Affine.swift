@@ -64,12 +64,15 @@ public final class Affine<Scalar: NNFloat>: Layer, SkippableInputGradient {
     public func forward(_ x: Matrix<Scalar>, mode: Mode) -> Matrix<Scalar> {
         self.x = x
         let out = weight.value.cols
-        var y = Matrix<Scalar>(rows: x.rows, cols: out)
-        bias.value.storage.withUnsafeBufferPointer { b in
-            y.storage.withUnsafeMutableBufferPointer { y in
-                for r in 0..<x.rows { for j in 0..<out { y[r * out + j] = b[j] } }
+        // every row starts as b, then y += x W (the product's beta = 1)
+        let rows = x.rows
+        let start = [Scalar](unsafeUninitializedCapacity: rows * out) { y, initialized in
+            bias.value.storage.withUnsafeBufferPointer { b in
+                for r in 0..<rows { UnsafeMutableBufferPointer(rebasing: y[(r * out)..<((r + 1) * out)]).initialize(fromContentsOf: b) }
             }
+            initialized = rows * out
         }
+        var y = Matrix(rows: rows, cols: out, storage: start)
         gemm(x, weight.value, into: &y, beta: 1)
         return y
     }

@@ -23,11 +23,11 @@ where RawSignificand: FixedWidthInteger {
         threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
-    /// y = max(y, 0) over n values. (Concrete per type: generic loops called through a layer
+    /// y = max(x, 0) over n values. (Concrete per type: generic loops called through a layer
     /// existential would run unspecialised, ten times slower.)
-    static func reluInPlace(_ y: UnsafeMutablePointer<Self>, _ n: Int)
-    /// d = y > 0 ? d : 0 over n values.
-    static func reluMask(_ d: UnsafeMutablePointer<Self>, _ y: UnsafePointer<Self>, _ n: Int)
+    static func relu(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// dx = y > 0 ? d : 0 over n values.
+    static func reluMask(_ d: UnsafePointer<Self>, _ y: UnsafePointer<Self>, into dx: UnsafeMutablePointer<Self>, _ n: Int)
 
     // The element-wise kernels of a training step, in C (CKernels/nn_elementwise.h gives each one's exact
     // operation order). n elements; decay adds decay * w to each gradient first (0: nothing added).
@@ -67,11 +67,11 @@ where RawSignificand: FixedWidthInteger {
 extension Float: NNFloat {
     // Both read every element unconditionally, then select: a conditional load kept these loops scalar
     // and branchy (half the branches mispredicted on ReLU outputs), 3% of a 784-100-10 training step.
-    public static func reluInPlace(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { let v = y[i]; y[i] = v > 0 ? v : 0 }
+    public static func relu(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : 0 }
     }
-    public static func reluMask(_ d: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n { let v = d[i]; d[i] = y[i] > 0 ? v : 0 }
+    public static func reluMask(_ d: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { let v = d[i]; dx[i] = y[i] > 0 ? v : 0 }
     }
     public static func sgdStep(_ n: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, lr: Float, decay: Float) {
         nn_sgd_f(n, w, g, lr, decay)
@@ -128,11 +128,11 @@ extension Float: NNFloat {
 extension Double: NNFloat {
     // Both read every element unconditionally, then select: a conditional load kept these loops scalar
     // and branchy (half the branches mispredicted on ReLU outputs), 3% of a 784-100-10 training step.
-    public static func reluInPlace(_ y: UnsafeMutablePointer<Double>, _ n: Int) {
-        for i in 0..<n { let v = y[i]; y[i] = v > 0 ? v : 0 }
+    public static func relu(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : 0 }
     }
-    public static func reluMask(_ d: UnsafeMutablePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) {
-        for i in 0..<n { let v = d[i]; d[i] = y[i] > 0 ? v : 0 }
+    public static func reluMask(_ d: UnsafePointer<Double>, _ y: UnsafePointer<Double>, into dx: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { let v = d[i]; dx[i] = y[i] > 0 ? v : 0 }
     }
     public static func sgdStep(_ n: Int, _ w: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, lr: Double, decay: Double) {
         nn_sgd_d(n, w, g, lr, decay)
