@@ -80,7 +80,9 @@ public final class Affine<Scalar: NNFloat>: Layer, SkippableInputGradient {
     // backward: dout is [B, O]; dW = x^T dout [I, O]; db = sum over rows of dout [O]; dx = dout W^T [B, I].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    // dx first: the trainer updates W right after this returns, while dW is still in cache.
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
+        let dx = computesInputGradient ? matmul(dout, weight.value, transposeB: true) : Matrix(rows: 0, cols: 0)
         gemm(x, transposeA: true, dout, into: &weight.grad)
         let out = dout.cols
         dout.storage.withUnsafeBufferPointer { d in
@@ -89,7 +91,6 @@ public final class Affine<Scalar: NNFloat>: Layer, SkippableInputGradient {
                 for r in 0..<dout.rows { for j in 0..<out { db[j] += d[r * out + j] } }
             }
         }
-        if !computesInputGradient { return Matrix(rows: 0, cols: 0) }
-        return matmul(dout, weight.value, transposeB: true)
+        return dx
     }
 }

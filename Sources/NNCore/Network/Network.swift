@@ -118,6 +118,31 @@ public final class Network<Scalar: NNFloat> {
         return weightDecay / 2 * Scalar(s)
     }
 
+    /// One training step: forward, the loss, then backward with the optimizer's update of each layer's
+    /// parameters as soon as that layer's backward is done (its gradients still in cache; the layer below
+    /// never reads them). The result equals `gradient(x, t, decayInGradients: false)` followed by
+    /// `optimizer.update(parameters, weightDecay: weightDecay)`, to the bit. A non-finite loss is returned
+    /// before anything is updated. `parameters` must be this network's `parameters`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func trainStep(_ x: Matrix<Scalar>, _ t: Targets<Scalar>, optimizer: any Optimizer<Scalar>,
+                          parameters: [Parameter<Scalar>]) -> Scalar {
+        let s = scores(x, mode: .training)
+        let loss = output.forward(s, targets: t) + decayTerm()
+        guard loss.isFinite else { return loss }
+        optimizer.beginStep(parameters)
+        var d = output.backward()
+        var end = parameters.count
+        for layer in layers.reversed() {
+            d = layer.backward(d)
+            let start = end - layer.parameters.count
+            if start < end { optimizer.apply(parameters, start..<end, weightDecay: weightDecay) }
+            end = start
+        }
+        precondition(end == 0, "trainStep: `parameters` is not this network's parameter list")
+        return loss
+    }
+
     /// Forward and backward: fills every parameter's `grad` and returns the loss and the scores. With
     /// `decayInGradients` false the gradients leave out the weight-decay term (the loss keeps it): the
     /// trainer's optimizer adds it inside its update instead (`Optimizer.update(_:weightDecay:)`).

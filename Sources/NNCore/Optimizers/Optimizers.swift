@@ -6,13 +6,20 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 }
 
 /// Updates parameters from their gradients.
+///
+/// A step is `beginStep` once, then `apply` over the parameters in any grouping (the trainer applies each
+/// layer's share as soon as its backward is done, while its gradients are still in cache); every update is
+/// element-wise, so the grouping never changes a result.
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: NNFloat
     var learningRate: Scalar { get set }
-    /// One step. `parameters` must be the same list, in the same order, at every step: the optimizer keeps
-    /// its memory by position. With `weightDecay` lambda > 0, each parameter that decays has lambda * w added
-    /// to its gradient inside the update (the gradients passed in must then not contain it already).
-    func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar)
+    /// Starts a step over `parameters`, which must be the same list, in the same order, at every step: the
+    /// optimizer keeps its memory by position. Advances the step count (Adam's bias correction).
+    func beginStep(_ parameters: [Parameter<Scalar>])
+    /// This step's update of `parameters[range]`. With `weightDecay` lambda > 0, each parameter that
+    /// decays has lambda * w added to its gradient inside the update (the gradients must then not contain
+    /// it already).
+    func apply(_ parameters: [Parameter<Scalar>], _ range: Range<Int>, weightDecay: Scalar)
     /// The optimizer's memory (velocity, squared-gradient sums, moments) for `parameters`, in their order,
     /// one array per slot per parameter, plus its step count: what a checkpoint must keep.
     func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar>
@@ -20,8 +27,11 @@ public protocol Optimizer<Scalar>: AnyObject {
 }
 
 extension Optimizer {
-    /// One step on gradients that already hold any weight decay.
-    public func update(_ parameters: [Parameter<Scalar>]) { update(parameters, weightDecay: 0) }
+    /// One whole step: `beginStep`, then `apply` to every parameter.
+    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar = 0) {
+        beginStep(parameters)
+        apply(parameters, parameters.indices, weightDecay: weightDecay)
+    }
 }
 
 /// Saved optimizer memory: `slots[s][p]` is slot s (e.g. Adam's m, then v) of parameter p.
@@ -77,14 +87,16 @@ struct Slot<Scalar: NNFloat> {
     }
 }
 
-/// Runs `body(index, range, w, g, decay)` over every parameter's values w and gradient g (base pointers;
-/// the kernel works on `range`), the large ones split across the threads: the kernels are element-wise,
-/// so any split gives the same bits. `decay` is the weight decay for this parameter (0 if it does not decay).
+/// Runs `body(index, range, w, g, decay)` over the values w and gradient g (base pointers; the kernel
+/// works on `range`) of parameters[indices], the large ones split across the threads: the kernels are
+/// element-wise, so any split gives the same bits. `decay` is the weight decay for this parameter (0 if
+/// it does not decay).
 private func eachParameter<T: NNFloat>(
-    _ parameters: [Parameter<T>], weightDecay: T,
+    _ parameters: [Parameter<T>], _ indices: Range<Int>, weightDecay: T,
     _ body: (_ index: Int, _ range: Range<Int>, _ w: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ decay: T) -> Void
 ) {
-    for (index, p) in parameters.enumerated() {
+    for index in indices {
+        let p = parameters[index]
         let decay = p.decays ? weightDecay : 0
         p.value.storage.withUnsafeMutableBufferPointer { w in
             p.grad.storage.withUnsafeBufferPointer { g in
@@ -116,11 +128,12 @@ public final class SGD<Scalar: NNFloat>: Optimizer {
     public init(learningRate: Scalar) { self.learningRate = learningRate }
     public func state(for parameters: [Parameter<Scalar>]) -> OptimizerState<Scalar> { OptimizerState(step: 0, slots: []) }
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {}
+    public func beginStep(_ parameters: [Parameter<Scalar>]) {}
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
+    public func apply(_ parameters: [Parameter<Scalar>], _ range: Range<Int>, weightDecay: Scalar) {
         let lr = learningRate
-        eachParameter(parameters, weightDecay: weightDecay) { _, r, w, g, decay in
+        eachParameter(parameters, range, weightDecay: weightDecay) { _, r, w, g, decay in
             Scalar.sgdStep(r.count, w + r.lowerBound, g + r.lowerBound, lr: lr, decay: decay)
         }
     }
@@ -141,13 +154,13 @@ public final class Momentum<Scalar: NNFloat>: Optimizer {
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
         if let v = state.slots.first { velocity = Slot(restoring: v, for: parameters) }
     }
+    public func beginStep(_ parameters: [Parameter<Scalar>]) { velocity.fit(parameters) }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
-        velocity.fit(parameters)
+    public func apply(_ parameters: [Parameter<Scalar>], _ range: Range<Int>, weightDecay: Scalar) {
         let mu = momentum, lr = learningRate
         velocity.withPointers { v in
-            eachParameter(parameters, weightDecay: weightDecay) { i, r, w, g, decay in
+            eachParameter(parameters, range, weightDecay: weightDecay) { i, r, w, g, decay in
                 Scalar.momentumStep(r.count, w + r.lowerBound, g + r.lowerBound, v(i) + r.lowerBound, lr: lr, mu: mu, decay: decay)
             }
         }
@@ -165,13 +178,13 @@ public final class AdaGrad<Scalar: NNFloat>: Optimizer {
     public func restore(_ state: OptimizerState<Scalar>, for parameters: [Parameter<Scalar>]) {
         if let v = state.slots.first { h = Slot(restoring: v, for: parameters) }
     }
+    public func beginStep(_ parameters: [Parameter<Scalar>]) { h.fit(parameters) }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
-        h.fit(parameters)
+    public func apply(_ parameters: [Parameter<Scalar>], _ range: Range<Int>, weightDecay: Scalar) {
         let lr = learningRate, eps: Scalar = 1e-7
         h.withPointers { h in
-            eachParameter(parameters, weightDecay: weightDecay) { i, r, w, g, decay in
+            eachParameter(parameters, range, weightDecay: weightDecay) { i, r, w, g, decay in
                 Scalar.adagradStep(r.count, w + r.lowerBound, g + r.lowerBound, h(i) + r.lowerBound, lr: lr, eps: eps, decay: decay)
             }
         }
@@ -201,19 +214,21 @@ public final class Adam<Scalar: NNFloat>: Optimizer {
             v = Slot(restoring: state.slots[1], for: parameters)
         }
     }
+    public func beginStep(_ parameters: [Parameter<Scalar>]) {
+        step += 1
+        m.fit(parameters)
+        v.fit(parameters)
+    }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func update(_ parameters: [Parameter<Scalar>], weightDecay: Scalar) {
-        step += 1
+    public func apply(_ parameters: [Parameter<Scalar>], _ range: Range<Int>, weightDecay: Scalar) {
         let t = Scalar(step)
         let b1t = Scalar.exp(t * Scalar.log(beta1)), b2t = Scalar.exp(t * Scalar.log(beta2))
         let lrT = learningRate * Scalar.sqrt(1 - b2t) / (1 - b1t)
         let c1 = 1 - beta1, c2 = 1 - beta2, eps: Scalar = 1e-7
-        m.fit(parameters)
-        v.fit(parameters)
         m.withPointers { m in
             v.withPointers { v in
-                eachParameter(parameters, weightDecay: weightDecay) { i, r, w, g, decay in
+                eachParameter(parameters, range, weightDecay: weightDecay) { i, r, w, g, decay in
                     Scalar.adamStep(r.count, w + r.lowerBound, g + r.lowerBound, m(i) + r.lowerBound, v(i) + r.lowerBound,
                                     lrT: lrT, c1: c1, c2: c2, eps: eps, decay: decay)
                 }

@@ -172,13 +172,12 @@ public final class Trainer<Scalar: NNFloat> {
                     x = scaling.batch(train, idx, as: Scalar.self)
                 }
                 let t = encoding.targets(train.labels, idx, as: Scalar.self)
-                let (loss, _) = network.gradient(x, t, decayInGradients: false)
+                lr = config.learningRate(epoch: progress.epoch, progress: Double(end) / Double(n))
+                optimizer.learningRate = Scalar(lr)
+                let loss = network.trainStep(x, t, optimizer: optimizer, parameters: parameters)
                 if !loss.isFinite {
                     return .diverged(epoch: progress.epoch, batch: progress.position / config.batchSize + 1, loss: Double(loss))
                 }
-                lr = config.learningRate(epoch: progress.epoch, progress: Double(end) / Double(n))
-                optimizer.learningRate = Scalar(lr)
-                optimizer.update(parameters, weightDecay: network.weightDecay)
                 progress.lossSum += Double(loss) * Double(idx.count)
                 if !encoding.isRegression {
                     let predicted = encoding.predictedClasses(network.output.lastPredictions)
