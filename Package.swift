@@ -55,14 +55,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nn-train", dependencies: ["NNCommandLine", "NNImage", "NNReport", "NNToolkit"]),
-        .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage"]),
+        .executableTarget(name: "nn-eval", dependencies: ["NNCommandLine", "NNReport", "NNImage", "NNToolkit"]),
         // nn-predict links the Swift runtime statically in release builds: one PNG is a whole process, and
         // resolving the runtime's shared libraries was ~3 ms of its ~19 ms (bench/RESULTS.md). Debug builds
         // (and with them the sanitizer runs) link it dynamically: the sanitizers' runtimes need that.
         .executableTarget(name: "nn-predict", dependencies: ["NNCommandLine", "NNImage", "NNToolkit"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"],
                                                         .when(platforms: [.linux], configuration: .release))]),
-        .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport"]),
+        .executableTarget(name: "nn-gradcheck", dependencies: ["NNCommandLine", "NNReport", "NNToolkit"]),
         // Model files: info, and conversion to and from ONNX and the book's NumPy weights (.npz).
         .executableTarget(name: "nn-model", dependencies: ["NNCommandLine", "NNInterchange"]),
         // Benchmarks and test-data generation (not installed for users).

@@ -16,6 +16,9 @@ public enum ToolkitError: Error, Equatable, Sendable, CustomStringConvertible {
     case inputMismatch(String)
     /// The model's output is not a finite number (weights that overflow Float arithmetic).
     case nonFiniteOutput(String)
+    /// The model's output for one sample of a data set is not a finite number (its weights overflow Float
+    /// arithmetic): the sample's index (0-based), the value, and the data's name.
+    case nonFiniteSampleOutput(sample: Int, value: Double, data: String)
     /// Labelled data that cannot be used (IDX files that do not belong together, labels out of range).
     case invalidData(String)
     /// A training configuration outside the allowed values (a bad layers line, a rate out of range).
@@ -25,6 +28,9 @@ public enum ToolkitError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadableFile(let path, let reason): return "\(path): \(reason)"
+        case .nonFiniteSampleOutput(let sample, let value, let data):
+            let words = value.isNaN ? "NaN (not a number)" : value > 0 ? "infinite" : "minus infinite"
+            return "the model's output for sample \(sample) of \(data) is \(words): its weights overflow Float arithmetic"
         case .invalidModel(let m), .invalidImage(let m), .inputMismatch(let m), .nonFiniteOutput(let m),
              .invalidData(let m), .invalidConfiguration(let m): return m
         }

@@ -90,24 +90,9 @@ extension Classifier {
 
     static func train(_ c: TrainingConfiguration, samples: Dataset, sampleShape: [Int], test: Dataset?,
                       onEpoch: ((EpochReport) -> Void)?) throws(ToolkitError) -> Classifier {
-        // The network, from the layers line, as nn-train builds it.
-        let plan: LayersPlan
-        do { plan = try LayersPlan(parsing: c.layers) } catch { throw .invalidConfiguration("layers \(c.layers): \(error.message)") }
-        let hidden = plan.hiddenLayerCount
-        guard c.dropout.count <= 1 || c.dropout.count == hidden, c.dropout.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
-            throw .invalidConfiguration("dropout: give one ratio in [0, 1) or one per hidden layer (\(hidden))")
-        }
-        guard c.batchNorm.allSatisfy({ (0..<hidden).contains($0) }) else {
-            throw .invalidConfiguration("batchNorm: hidden layers are 0-\(hidden - 1)")
-        }
-        var dropout: [Int: Double] = [:]
-        for i in 0..<hidden where !c.dropout.isEmpty { dropout[i] = c.dropout.count == 1 ? c.dropout[0] : c.dropout[i] }
-        var architecture: Architecture
-        do { architecture = try plan.architecture(activation: c.activation, output: c.loss, batchNorm: c.batchNorm, dropout: dropout) } catch {
-            throw .invalidConfiguration("layers \(c.layers): \(error.message)")
-        }
-        guard CheckedSize.productOrNil(plan.inputShape) == samples.featureCount else {
-            throw .invalidConfiguration("layers \(c.layers) take \(CheckedSize.shape(plan.inputShape)) inputs, the samples have \(samples.featureCount) values")
+        var architecture = try c.architecture()
+        guard CheckedSize.productOrNil(architecture.inputShape) == samples.featureCount else {
+            throw .invalidConfiguration("layers \(c.layers) take \(CheckedSize.shape(architecture.inputShape)) inputs, the samples have \(samples.featureCount) values")
         }
         if architecture.layers.first is AffineSpec { architecture.inputShape = sampleShape }
         if let problem = architecture.validate() { throw .invalidConfiguration("layers \(c.layers): \(problem)") }
@@ -149,5 +134,26 @@ extension Classifier {
         let recipe = size.map { PictureRecipe.chosen(forImages: samples.features, count: samples.count, width: $0.width, height: $0.height).recipe }
             .map { ImageRecipe(name: $0.name, parameters: $0.parameters) }
         return Classifier(model: Model(network: network, scaling: InputScaling(), imageRecipe: recipe))
+    }
+}
+
+extension TrainingConfiguration {
+    /// The network the layers line, activation, loss, batch norm and dropout describe, as nn-train builds
+    /// it (not yet validated: a dense network may still take the data's sample shape first).
+    func architecture() throws(ToolkitError) -> Architecture {
+        let plan: LayersPlan
+        do { plan = try LayersPlan(parsing: layers) } catch { throw .invalidConfiguration("layers \(layers): \(error.message)") }
+        let hidden = plan.hiddenLayerCount
+        guard dropout.count <= 1 || dropout.count == hidden, dropout.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
+            throw .invalidConfiguration("dropout: give one ratio in [0, 1) or one per hidden layer (\(hidden))")
+        }
+        guard batchNorm.allSatisfy({ (0..<hidden).contains($0) }) else {
+            throw .invalidConfiguration("batchNorm: hidden layers are 0-\(hidden - 1)")
+        }
+        var ratios: [Int: Double] = [:]
+        for i in 0..<hidden where !dropout.isEmpty { ratios[i] = dropout.count == 1 ? dropout[0] : dropout[i] }
+        do { return try plan.architecture(activation: activation, output: loss, batchNorm: batchNorm, dropout: ratios) } catch {
+            throw .invalidConfiguration("layers \(layers): \(error.message)")
+        }
     }
 }

@@ -7,6 +7,7 @@ import NNCore
 import NNFormats
 import NNImage
 import NNReport
+import NNToolkit
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
@@ -72,31 +73,26 @@ struct NNEval: ParsableCommand {
         if errors != nil && set.sampleShape.count != 2 {
             throw ToolError("--errors needs 2-D images; these samples are \(CheckedSize.shape(set.sampleShape))")
         }
-        var mistakes: [Misclassified] = []
-        var nonFinite: (index: Int, value: Float)? = nil
-        let encoding = m.encoding
-        let report = evaluate(m.network(Float.self), on: set.dataset, scaling: m.scaling, encoding: encoding, batchSize: batchSize) { range, y in
-            if nonFinite == nil, let k = y.storage.firstIndex(where: { !$0.isFinite }) {
-                nonFinite = (range.lowerBound + k / max(y.cols, 1), y.storage[k])
-            }
-            guard !encoding.isRegression else { return }
-            for (r, p) in encoding.predictedClasses(y).enumerated() {
-                let truth = encoding.classOf(set.dataset.labels[range.lowerBound + r])
-                // the model's probability for the class it chose (a 1-output sigmoid gives that of class 1)
-                let probability = encoding.isBinary ? (p == 1 ? Double(y[r, 0]) : 1 - Double(y[r, 0])) : Double(y[r, p])
-                if p != truth { mistakes.append(Misclassified(index: range.lowerBound + r, truth: truth, predicted: p, probability: probability)) }
-            }
-        }
-        if let (index, value) = nonFinite {
-            throw FormatError(modelPath, "the model's output for sample \(index) of \(files.images == "-" ? "<stdin>" : files.images) is \(inWords(Double(value))): "
+        let dataName = files.images == "-" ? "<stdin>" : files.images
+        let evaluation: Evaluation
+        do {
+            evaluation = try Classifier(model: m).evaluate(set.dataset, dataName: dataName, labelsName: files.labels, batchSize: batchSize)
+        } catch .nonFiniteSampleOutput(let index, let value, _) {
+            throw FormatError(modelPath, "the model's output for sample \(index) of \(dataName) is \(inWords(value)): "
                 + "its weights overflow Float arithmetic; no report written")
+        } catch {
+            throw ToolError(error.description)
         }
         var outputs: [(path: String, bytes: [UInt8])] = []
         let text = format == .json
-            ? EvaluationText.json(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
-            : EvaluationText.text(report, model: modelPath, architecture: m.architecture, files: files, classNames: m.classNames)
-        guard case .classification(let c) = report else {
+            ? EvaluationText.json(evaluation, model: modelPath, architecture: m.architecture, files: files)
+            : EvaluationText.text(evaluation, model: modelPath, architecture: m.architecture, files: files)
+        guard let c = evaluation.classificationReport else {
             return try writeFilesAtomically([(output, Array((text + "\n").utf8))])
+        }
+        // NNReport's type for the list and the grid
+        let mistakes = evaluation.misclassified.map {
+            Misclassified(index: $0.index, truth: $0.truth, predicted: $0.predicted, probability: $0.probability)
         }
         if let path = confusion, let format = confusionFormat {
             outputs.append((path, try confusionHeatmap(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)", format: format)))
@@ -108,8 +104,8 @@ struct NNEval: ParsableCommand {
                 return perClass[e.truth]! <= errorsPerClass
             }
             let d = set.dataset.featureCount
-            let dataName = files.images == "-" ? "<stdin>" : String(files.images.split(separator: "/").last ?? "")
-            let title = "nn-eval \(m.architecture.summary): \(grouped(mistakes.count)) of \(grouped(c.sampleCount)) images of \(dataName) misclassified"
+            let fileName = files.images == "-" ? "<stdin>" : String(files.images.split(separator: "/").last ?? "")
+            let title = "nn-eval \(m.architecture.summary): \(grouped(mistakes.count)) of \(grouped(c.sampleCount)) images of \(fileName) misclassified"
             let legend = "Rows: the true class. Under each image: the class the model predicted, and its probability"
                 + (shown.count < mistakes.count ? " (at most \(errorsPerClass) per class, by index)." : ".")
             let grid = try misclassifiedGrid(image: { Array(set.dataset.features[($0 * d)..<(($0 + 1) * d)]) },

@@ -5,6 +5,7 @@ import Foundation
 import NNCommandLine
 import NNCore
 import NNFormats
+import NNToolkit
 
 enum CheckFormat: String, ExpressibleByArgument, CaseIterable { case table, json, junit }
 
@@ -65,114 +66,63 @@ struct NNGradcheck: ParsableCommand {
             return f
         }
         let problem = try Problem.make(self)
-        var config = GradientCheckConfig()
-        config.step = step
-        config.coordinates = all ? nil : coordinates
-        config.seed = seed
-        config.rtol = rtol
-        config.atol = atol
-        config.floor = floor
-        config.threads = threads ?? min(ProcessInfo.processInfo.activeProcessorCount, SizeLimits.maxThreads)
-        let build = { () -> Network<Double> in
-            let net = problem.makeNetwork()
-            net.weightDecay = weightDecay
-            return fault.map { $0.plant(in: net) } ?? net
-        }
-        let start = Date()
-        let network = build()
-        let results = checkGradients(network, x: problem.x, targets: problem.targets, config: config, makeReplica: build)
-        let seconds = Date().timeIntervalSince(start)
-        var report = CheckReport(title: problem.title, samples: problem.x.rows, dataName: problem.dataName, config: config,
-                                 results: results, seconds: seconds)
-        report.tiedPoolWindows = tiedPoolWindows(network, x: problem.x)
+        var check = GradientCheck()
+        check.step = step
+        check.coordinatesPerTensor = all ? nil : coordinates
+        check.seed = seed
+        check.relativeTolerance = rtol
+        check.absoluteTolerance = atol
+        check.relativeErrorFloor = floor
+        check.weightDecay = weightDecay
+        check.sampleCount = samples
+        check.threads = threads ?? min(ProcessInfo.processInfo.activeProcessorCount, SizeLimits.maxThreads)
+        check.plantedFault = fault
+        let result: GradientCheckResult
+        do { result = try check.check(problem.subject, samples: problem.samples) } catch { throw ToolError(error.description) }
+        let report = CheckReport(settings: check, result: result)
         switch format {
         case .table: emit(report.table())
         case .json: emit(report.json())
         case .junit: emit(report.junit())
         }
-        if !report.passed { throw ExitCode(1) }
+        if !result.passed { throw ExitCode(1) }
     }
 }
 
-/// The network and batch to check.
+/// The network and batch to check, read and refused with the tool's own messages.
 struct Problem {
-    var title: String
-    var dataName: String
-    var makeNetwork: () -> Network<Double>
-    var x: Matrix<Double>
-    var targets: Targets<Double>
+    var subject: GradientCheckSubject
+    /// The data set to pick samples from and its images file (nil: synthetic samples).
+    var samples: (data: Dataset, name: String)?
 
     static func make(_ o: NNGradcheck) throws -> Problem {
-        let architecture: Architecture
-        let makeNetwork: () -> Network<Double>
-        var scaling = InputScaling()
-        var encoding: TargetEncoding
+        let subject: GradientCheckSubject
         if let path = o.model {
-            let m = try ModelFileReader.read(path)
-            architecture = m.architecture
-            scaling = m.scaling
-            encoding = m.encoding
-            makeNetwork = { m.network(Double.self) }
+            subject = GradientCheckSubject(model: try ModelFileReader.read(path))
         } else {
-            architecture = try o.network.architecture(defaultLayers: "784-50-10")
-            let initializer = o.network.initializer ?? WeightInit.default(for: o.network.activation)
-            let seed = o.seed
-            makeNetwork = {
-                var rng = SeededGenerator(seed: seed)
-                let net = Network<Double>(architecture: architecture, initializer: initializer, rng: &rng)
-                net.seedRandomLayers(seed)
-                return net
-            }
-            encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize)
+            subject = GradientCheckSubject(architecture: try o.network.architecture(defaultLayers: "784-50-10"),
+                                           initializer: o.network.initializer ?? WeightInit.default(for: o.network.activation), seed: o.seed)
         }
-        let inputs = architecture.inputSize
-        var rng = SeededGenerator(seed: o.seed &+ 0x6772_6164)
-        let x: Matrix<Double>, targets: Targets<Double>, dataName: String
-        if o.data != nil || o.images != nil || o.labels != nil {
-            let files: DataFiles
-            if let images = o.images, let labels = o.labels, o.data == nil {
-                try refusePNG(images, flag: "--images")
-                files = DataFiles(images: images, labels: labels)
-            } else if let dir = o.data, o.images == nil, o.labels == nil {
-                files = try IDXDataset.standardFiles(in: dir, split: "train")
-            } else {
-                throw ToolError("give either --data DIR or both --images and --labels")
-            }
-            let set = try IDXDataset.load(files)
-            if set.dataset.featureCount != inputs {
-                throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the network takes \(inputs)")
-            }
-            if encoding.isBinary && encoding.positiveClass == nil && set.dataset.labels.contains(where: { $0 > 1 }) {
-                encoding = TargetEncoding(output: encoding.output, outputCount: 1, positiveClass: 0)
-            }
-            if let p = encoding.problem(with: set.dataset.labels) { throw FormatError(files.labels, p) }
-            var order = Array(0..<set.dataset.count)
-            rng.shuffle(&order)
-            let picks = Array(order.prefix(o.samples))
-            x = scaling.batch(set.dataset, picks[...], as: Double.self)
-            targets = encoding.targets(set.dataset.labels, picks[...], as: Double.self)
-            dataName = "\(picks.count) samples of \(files.images)"
+        let inputs = subject.architecture.inputSize
+        guard o.data != nil || o.images != nil || o.labels != nil else {
+            // synthetic samples: their size is checked here to name the flag
+            _ = try CheckedSize.product([o.samples, inputs], limit: SizeLimits.maxTensorElements, field: "--samples x inputs per sample")
+            return Problem(subject: subject, samples: nil)
+        }
+        let files: DataFiles
+        if let images = o.images, let labels = o.labels, o.data == nil {
+            try refusePNG(images, flag: "--images")
+            files = DataFiles(images: images, labels: labels)
+        } else if let dir = o.data, o.images == nil, o.labels == nil {
+            files = try IDXDataset.standardFiles(in: dir, split: "train")
         } else {
-            // Synthetic: pixel-like inputs in [0, 1], random classes or targets.
-            let count = try CheckedSize.product([o.samples, inputs], limit: SizeLimits.maxTensorElements, field: "--samples x inputs per sample")
-            var bytes = [UInt8](repeating: 0, count: count)
-            for i in 0..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: rng.next() >> 56) }
-            x = scaling.batch(Dataset(features: bytes, featureCount: inputs, labels: [Double](repeating: 0, count: o.samples)),
-                              Array(0..<o.samples)[...], as: Double.self)
-            let outputs = architecture.outputSize
-            var t = Matrix<Double>(rows: o.samples, cols: outputs)
-            switch architecture.output {
-            case .softmaxCrossEntropy:
-                targets = .labels((0..<o.samples).map { _ in rng.nextInt(below: outputs) })
-            case .sigmoidBinaryCrossEntropy:
-                for i in 0..<t.count { t.storage[i] = Double(rng.nextInt(below: 2)) }
-                targets = .values(t)
-            case .identityMeanSquaredError:
-                for i in 0..<t.count { t.storage[i] = rng.nextNormal() }
-                targets = .values(t)
-            }
-            dataName = "\(o.samples) synthetic samples (seed \(o.seed))"
+            throw ToolError("give either --data DIR or both --images and --labels")
         }
-        return Problem(title: architecture.summary, dataName: dataName, makeNetwork: makeNetwork, x: x, targets: targets)
+        let set = try IDXDataset.load(files)
+        if set.dataset.featureCount != inputs {
+            throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the network takes \(inputs)")
+        }
+        if let p = subject.encoding(forLabels: set.dataset.labels).problem(with: set.dataset.labels) { throw FormatError(files.labels, p) }
+        return Problem(subject: subject, samples: (set.dataset, files.images))
     }
 }

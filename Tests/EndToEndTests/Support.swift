@@ -55,17 +55,19 @@ enum Tools {
     }
 
     /// Writes every `stride`-th sample of an embedded split as raw IDX files; returns (images, labels).
-    static func subset(_ split: String, stride: Int, offset: Int = 0, into dir: String) throws -> (String, String) {
+    /// With `count`, only the first `count` of them.
+    static func subset(_ split: String, stride: Int, offset: Int = 0, count: Int? = nil, into dir: String) throws -> (String, String) {
         let files = try IDXDataset.standardFiles(in: packageRoot + "/datasets/default", split: split)
         let set = try IDXDataset.load(files)
-        let picks = Array(Swift.stride(from: offset, to: set.dataset.count, by: stride))
+        let picks = Array(Swift.stride(from: offset, to: set.dataset.count, by: stride).prefix(count ?? .max))
         let sub = set.dataset.subset(picks)
         func header(_ dims: [Int]) -> [UInt8] {
             var h: [UInt8] = [0, 0, 8, UInt8(dims.count)]
             for d in dims { h += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
             return h
         }
-        let images = "\(dir)/\(split)-\(stride)-images.idx", labels = "\(dir)/\(split)-\(stride)-labels.idx"
+        let name = "\(dir)/\(split)-\(stride)" + (count.map { "-\($0)" } ?? "")
+        let images = name + "-images.idx", labels = name + "-labels.idx"
         try writeFileAtomically(header([sub.count, 28, 28]) + sub.features, to: images)
         try writeFileAtomically(header([sub.count]) + sub.labels.map { UInt8($0) }, to: labels)
         return (images, labels)
