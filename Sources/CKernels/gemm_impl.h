@@ -520,8 +520,10 @@ static void FN(gemm_threads)(long threads, int fast, int transA, int transB, lon
         FN(gemm)(fast, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
+    // Tasks are claimed as threads come free, so twice as many tasks as threads lets the faster thread take
+    // a share of a thread that was descheduled (the VM's second vCPU is often busy for a while).
     if (fast && 2 * M <= N && N >= 4 * 2 * LANES * threads && !FN(swapped)(fast, M, N)) {
-        const long tasks = threads;
+        const long tasks = N >= 8 * 2 * LANES * threads ? 2 * threads : threads;
         FN(rows_split) s = {fast, transA, transB, M, N, K, tasks, alpha, beta, A, B, C, lda, ldb, ldc};
         nn_parallel_run(tasks, threads, FN(columns_task), &s);
         return;
@@ -534,13 +536,16 @@ static void FN(gemm_threads)(long threads, int fast, int transA, int transB, lon
     }
     const int mr = 6, nrw = 2 * LANES;  // the tile of every M >= 4 (FN(tile_shape)); blocks have >= 6 rows
     const long nk = FN(k_blocks)(K), kc_max = (K + nk - 1) / nk, region = round_up(min_l(N, NC), nrw) * kc_max;
+    const long compute_tasks = M >= 48 * threads ? 2 * threads : tasks;
     FN(shared) s = {fast, transA, transB, 0, mr, nrw, M, K, tasks, nk, kc_max, region, 0, 0, 0, {alpha, beta},
                     A, B, C, scratch(1, sizeof(REAL) * (size_t)(nk * region)), lda, ldb, ldc};
     for (long jc = 0; jc < N; jc += NC) {
         s.jc = jc;
         s.nc = min_l(NC, N - jc);
         s.panels = (s.nc + nrw - 1) / nrw;
+        s.tasks = tasks;
         nn_parallel_run(tasks, threads, FN(pack_task), &s);
-        nn_parallel_run(tasks, threads, FN(compute_task), &s);
+        s.tasks = compute_tasks;
+        nn_parallel_run(compute_tasks, threads, FN(compute_task), &s);
     }
 }

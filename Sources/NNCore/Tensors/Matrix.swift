@@ -90,12 +90,13 @@ public enum Parallelism {
 }
 
 extension Parallelism {
-    /// Runs `body(range)` over 0..<n cut into one contiguous range per thread (cuts on multiples of 16),
+    /// Runs `body(range)` over 0..<n cut into up to two contiguous ranges per thread (cuts on multiples of 16),
     /// none shorter than `grain` (one range when n < 2 * grain). Only for work whose result does not
     /// depend on the cut: element-wise loops.
     /// `align`: cuts fall on its multiples (16 values: whole vectors; 1 for rows of a batch).
     public static func forRanges(_ n: Int, grain: Int, align: Int = 16, _ body: (Range<Int>) -> Void) {
-        let pieces = max(1, min(threadCount, n / max(grain, 1)))
+        // up to two ranges per thread: a thread that comes free takes the next (see nn_parallel_run)
+        let pieces = max(1, min(2 * threadCount, n / max(grain, 1)))
         if pieces == 1 {
             body(0..<n)
             return
