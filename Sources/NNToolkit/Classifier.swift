@@ -144,10 +144,24 @@ public final class Classifier: @unchecked Sendable {
 
     /// The network's outputs for a scaled batch, ranked.
     func predictions(for x: Matrix<Float>, topK: Int) throws(ToolkitError) -> [Prediction] {
-        pthread_mutex_lock(lock)
-        let y = network.predict(x)
-        pthread_mutex_unlock(lock)
+        let y = outputs(x)
         return try (0..<y.rows).map { r throws(ToolkitError) in try rank(Array(y.row(r)).map(Double.init), topK: topK) }
+    }
+
+    /// The network's outputs [B, outputs] for a scaled batch, one prediction at a time on the network.
+    private func outputs(_ x: Matrix<Float>) -> Matrix<Float> {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return network.predict(x)
+    }
+
+    /// The raw outputs, a row per input, for inputs of `inputSize` bytes scaled as training scaled them:
+    /// for callers that check and format the outputs themselves (nn-predict), then rank them with `rank`.
+    package func outputs(bytes: [[UInt8]]) -> [[Double]] {
+        guard !bytes.isEmpty else { return [] }
+        let data = Dataset(features: bytes.flatMap { $0 }, featureCount: inputSize, labels: [Double](repeating: 0, count: bytes.count))
+        let y = outputs(model.scaling.batch(data, Array(bytes.indices)[...], as: Float.self))
+        return (0..<y.rows).map { Array(y.row($0)).map(Double.init) }
     }
 
     /// Ranks one row of outputs: the classes most likely first, ties to the lower index.

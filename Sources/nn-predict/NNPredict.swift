@@ -102,7 +102,7 @@ struct NNPredict: ParsableCommand {
                 let end = min(start + 256, idx.count)
                 let samples = (start..<end).map { Array(idx.data[($0 * size)..<(($0 + 1) * size)]) }
                 let names = (start..<end).map { "\(images == "-" ? "<stdin>" : images)#\($0)" }
-                NNCommandLine.emit(try predictor.lines(names: names, samples: samples, network: predictor.network).joined(), terminator: "")
+                NNCommandLine.emit(try predictor.lines(names: names, samples: samples, classifier: predictor.classifier).joined(), terminator: "")
                 start = end
             }
             return
@@ -131,22 +131,22 @@ struct NNPredict: ParsableCommand {
         let paths = Locked(PathSource(arguments: files))
         let output = Locked(OrderedOutput())
         Parallelism.runThreads(workers) { w in
-            // Worker 0 uses the predictor's network; the others copy it when they first get work (a copy
-            // allocates gradient buffers: ~1 ms that a single picture should not pay).
-            var network: Network<Float>? = w == 0 ? predictor.network : nil
+            // Worker 0 uses the predictor's classifier; the others make their own (its network) when they
+            // first get work (a network allocates gradient buffers: ~1 ms that a single picture should not pay).
+            var classifier: Classifier? = w == 0 ? predictor.classifier : nil
             var size = 1
             while true {
                 let (first, batch) = paths.withLock { p in (p.taken, p.next(size)) }
                 if batch.isEmpty { break }
                 size = min(size * 2, 16)
                 let loaded = batch.map { reader.load($0) }
-                let net = network ?? m.network(Float.self)
-                network = net
+                let own = classifier ?? Classifier(model: m)
+                classifier = own
                 var names: [String] = [], samples: [[UInt8]] = []
                 for (path, r) in zip(batch, loaded) { if case .success(let s) = r { names.append(path); samples.append(s) } }
                 let answers: [Result<String, InputFailure>]
                 do {
-                    var lines = samples.isEmpty ? [] : try predictor.lines(names: names, samples: samples, network: net)[...]
+                    var lines = samples.isEmpty ? [] : try predictor.lines(names: names, samples: samples, classifier: own)[...]
                     answers = loaded.map { r in r.map { _ in lines.removeFirst() } }
                 } catch let e as ToolError {
                     // the model, not an input, is at fault: the run stops at this batch's first input
@@ -346,7 +346,7 @@ enum OutputLayout: Equatable {
 
 /// Runs the network on a batch and prints one line per sample.
 struct Predictor {
-    let network: Network<Float>
+    let classifier: Classifier
     let model: Model
     let modelPath: String
     let topK: Int
@@ -355,7 +355,7 @@ struct Predictor {
     init(model: Model, modelPath: String, topK: Int, format: PredictFormat) {
         self.model = model
         self.modelPath = modelPath
-        self.network = model.network(Float.self)
+        self.classifier = Classifier(model: model)
         self.topK = topK
         self.format = format
     }
@@ -368,11 +368,9 @@ struct Predictor {
         }
     }
 
-    var outputCount: Int { model.architecture.outputSize ?? 0 }
+    var outputCount: Int { model.architecture.outputSize }
     /// Label-probability pairs per line.
     var pairs: Int { min(topK, model.encoding.classCount) }
-
-    func label(_ c: Int) -> String { c < model.classNames.count ? model.classNames[c] : String(c) }
 
     /// The TSV column names, newline included.
     var headerLine: String {
@@ -387,15 +385,13 @@ struct Predictor {
         return columns.joined(separator: "\t") + "\n"
     }
 
-    /// One output line (newline included) per sample, run as one batch through `network` (one network per
-    /// thread: layers cache their inputs). Throws when an output is not a finite number: finite weights
-    /// can still overflow Float, and a printed `nan` would read as an answer.
-    func lines(names: [String], samples: [[UInt8]], network: Network<Float>) throws -> [String] {
-        let data = Dataset(features: samples.flatMap { $0 }, featureCount: samples[0].count, labels: [Double](repeating: 0, count: samples.count))
-        let y = network.predict(model.scaling.batch(data, Array(0..<samples.count)[...], as: Float.self))
+    /// One output line (newline included) per sample, run as one batch through `classifier` (one per
+    /// thread: layers cache their inputs) and ranked by it. Throws when an output is not a finite number:
+    /// finite weights can still overflow Float, and a printed `nan` would read as an answer.
+    func lines(names: [String], samples: [[UInt8]], classifier: Classifier) throws -> [String] {
+        let outputs = classifier.outputs(bytes: samples)
         var out: [String] = []
-        for (r, name) in names.enumerated() {
-            let values = (0..<y.cols).map { Double(y[r, $0]) }
+        for (name, values) in zip(names, outputs) {
             if let bad = values.first(where: { !$0.isFinite }) {
                 throw ToolError("\(modelPath == "-" ? "<stdin>" : modelPath): the model's output for \(name) is \(inWords(bad)): "
                     + "its weights overflow Float arithmetic (retrain it, e.g. with a lower --learning-rate)")
@@ -409,15 +405,13 @@ struct Predictor {
                 }
                 continue
             }
-            var ranked = model.encoding.isBinary ? [(1, values[0]), (0, 1 - values[0])] : values.enumerated().map { ($0.offset, $0.element) }
-            ranked.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-            let top = ranked.prefix(pairs)
+            let top = try classifier.rank(values, topK: pairs).top
             switch format {
             case .tsv:
-                out.append(tsvField(name) + top.map { "\t\(tsvField(label($0.0)))\t\(cFormat("%.4f", $0.1))" }.joined() + "\n")
+                out.append(tsvField(name) + top.map { "\t\(tsvField($0.name))\t\(cFormat("%.4f", $0.probability))" }.joined() + "\n")
             case .jsonl:
-                out.append(JSON.object([("path", .string(name)), ("label", .string(label(top[0].0))), ("probability", .number(top[0].1)),
-                                        ("top", .array(top.map { .object([("label", .string(label($0.0))), ("probability", .number($0.1))]) }))]).text + "\n")
+                out.append(JSON.object([("path", .string(name)), ("label", .string(top[0].name)), ("probability", .number(top[0].probability)),
+                                        ("top", .array(top.map { .object([("label", .string($0.name)), ("probability", .number($0.probability))]) }))]).text + "\n")
             }
         }
         return out
