@@ -68,7 +68,7 @@ public final class Affine<Scalar: NNFloat>: Layer, SkippableInputGradient {
         let rows = x.rows
         let start = [Scalar](unsafeUninitializedCapacity: rows * out) { y, initialized in
             bias.value.storage.withUnsafeBufferPointer { b in
-                for r in 0..<rows { UnsafeMutableBufferPointer(rebasing: y[(r * out)..<((r + 1) * out)]).initialize(fromContentsOf: b) }
+                for r in 0..<rows { _ = UnsafeMutableBufferPointer(rebasing: y[(r * out)..<((r + 1) * out)]).initialize(fromContentsOf: b) }
             }
             initialized = rows * out
         }
