@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "NNToolkit", dependencies: ["NNCore", "NNFormats", "NNImage"]),
         // Pictures, as SVG or PNG: training curves, confusion heat maps, grids of misclassified images.
         // make_font.py writes FontData.swift, the glyphs of PNG pictures.
-        .target(name: "NNReport", dependencies: ["NNCore", "NNImage"], exclude: ["make_font.py"]),
+        .target(name: "NNReport", dependencies: ["NNCore", "NNImage", "NNToolkit"], exclude: ["make_font.py"]),
         // What the four tools share: diagnostics, atomic output, data discovery, common options.
         .target(name: "NNCommandLine", dependencies: [
             "NNCore", "NNFormats",
@@ -88,7 +88,7 @@ let package = Package(
             "NNFormats", "NNCore", "NNImage", "NNToolkit", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "PluginTests"),
-        .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage"]),
+        .testTarget(name: "NNReportTests", dependencies: ["NNReport", "NNCore", "NNImage", "NNToolkit"]),
         // Every tool's parser and every file reader driven with random and boundary values, in process
         // (the tools' command types are imported from their executable targets), plus a sample of runs.
         .testTarget(name: "HostileInputTests", dependencies: [

@@ -13,28 +13,16 @@
 // `image.tile` and `text.caption` with `data-index` / `data-truth` / `data-predicted`, in grid order.
 
 import NNImage
-
-/// One misclassified sample: its index in the data, true class, predicted class and the model's
-/// probability for the predicted class.
-public struct Misclassified: Equatable, Sendable {
-    public var index: Int, truth: Int, predicted: Int
-    public var probability: Double
-    public init(index: Int, truth: Int, predicted: Int, probability: Double) {
-        self.index = index
-        self.truth = truth
-        self.predicted = predicted
-        self.probability = probability
-    }
-}
+import NNToolkit
 
 /// Misclassified samples, ordered by true class, then index: the order of both the grid and the list.
-func orderedErrors(_ entries: [Misclassified]) -> [Misclassified] {
+func orderedErrors(_ entries: [Misclassification]) -> [Misclassification] {
     entries.sorted { ($0.truth, $0.index, $0.predicted) < ($1.truth, $1.index, $1.predicted) }
 }
 
 /// `nn-eval --errors-list`: one line per misclassified sample, "index<TAB>truth<TAB>predicted", ordered
 /// by true class, then index (the order of the grid's tiles).
-public func misclassifiedList(_ entries: [Misclassified]) -> String {
+public func misclassifiedList(_ entries: [Misclassification]) -> String {
     orderedErrors(entries).map { "\($0.index)\t\($0.truth)\t\($0.predicted)\n" }.joined()
 }
 
@@ -50,7 +38,7 @@ struct GridLayout {
     let columnWidth: Double, rowHeight: Double, labelWidth: Double
     let columns: Int
     /// Each row: the true class, whether it is the class's first row, and its entries.
-    let rows: [(truth: Int, first: Bool, entries: [Misclassified])]
+    let rows: [(truth: Int, first: Bool, entries: [Misclassification])]
     let counts: [Int: Int]
     /// Errors of each true class in all, when more than `counts` (the shown ones).
     let totals: [Int: Int]
@@ -58,7 +46,7 @@ struct GridLayout {
 
     static let top = 64.0   // title and legend above
 
-    init(width: Int, height: Int, scale: Int, columns requested: Int, entries: [Misclassified], classNames: [String],
+    init(width: Int, height: Int, scale: Int, columns requested: Int, entries: [Misclassification], classNames: [String],
          title: String, legend: String, totals: [Int: Int] = [:]) {
         tileWidth = Double(width * scale)
         tileHeight = Double(height * scale)
@@ -67,7 +55,7 @@ struct GridLayout {
         let ordered = orderedErrors(entries)
         let classCount = max(classNames.count, (ordered.map { max($0.truth, $0.predicted) }.max() ?? -1) + 1)
         names = (0..<classCount).map { $0 < classNames.count ? classNames[$0] : String($0) }
-        var rows: [(truth: Int, first: Bool, entries: [Misclassified])] = []
+        var rows: [(truth: Int, first: Bool, entries: [Misclassification])] = []
         var counts: [Int: Int] = [:]
         var start = 0
         let perRow = max(1, requested)
@@ -142,7 +130,7 @@ struct GridLayout {
 /// above), as SVG or PNG. `image(i)` gives sample i's `width * height` bytes, for each entry's index.
 /// `classNames` name the classes (missing names: the class number); `totals` are the errors of each true
 /// class in all, when only some are shown.
-public func misclassifiedGrid(image: (Int) -> [UInt8], width: Int, height: Int, entries: [Misclassified], classNames: [String],
+public func misclassifiedGrid(image: (Int) -> [UInt8], width: Int, height: Int, entries: [Misclassification], classNames: [String],
                               title: String, legend: String, totals: [Int: Int] = [:], format: PictureFormat, columns: Int = 12,
                               scale: Int = 3) throws -> [UInt8] {
     precondition(width > 0 && height > 0 && scale > 0, "misclassifiedGrid: empty tiles")

@@ -90,10 +90,7 @@ struct NNEval: ParsableCommand {
         guard let c = evaluation.classificationReport else {
             return try writeFilesAtomically([(output, Array((text + "\n").utf8))])
         }
-        // NNReport's type for the list and the grid
-        let mistakes = evaluation.misclassified.map {
-            Misclassified(index: $0.index, truth: $0.truth, predicted: $0.predicted, probability: $0.probability)
-        }
+        let mistakes = evaluation.misclassified
         if let path = confusion, let format = confusionFormat {
             outputs.append((path, try confusionHeatmap(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)", format: format)))
         }

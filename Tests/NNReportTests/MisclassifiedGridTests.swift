@@ -5,18 +5,19 @@ import Foundation
 import Testing
 import NNImage
 @testable import NNReport
+import NNToolkit
 
 struct MisclassifiedGridTests {
     /// Five 4x3 images with distinct pixel values (image k pixel p = 10k + p + 1).
     let images: [[UInt8]] = (0..<5).map { k in (0..<12).map { UInt8(10 * k + $0 + 1) } }
-    let entries: [Misclassified] = [
-        Misclassified(index: 4, truth: 2, predicted: 1, probability: 0.5), Misclassified(index: 3, truth: 0, predicted: 1, probability: 0.91),
-        Misclassified(index: 0, truth: 2, predicted: 0, probability: 0.666), Misclassified(index: 1, truth: 0, predicted: 2, probability: 1),
-        Misclassified(index: 2, truth: 2, predicted: 1, probability: 0.4),
+    let entries: [Misclassification] = [
+        Misclassification(index: 4, truth: 2, predicted: 1, probability: 0.5), Misclassification(index: 3, truth: 0, predicted: 1, probability: 0.91),
+        Misclassification(index: 0, truth: 2, predicted: 0, probability: 0.666), Misclassification(index: 1, truth: 0, predicted: 2, probability: 1),
+        Misclassification(index: 2, truth: 2, predicted: 1, probability: 0.4),
     ]
     let names = ["cat", "dog", "<bird & co>"]
 
-    func grid(_ format: PictureFormat, entries: [Misclassified]? = nil, names: [String]? = nil, title: String = "errors",
+    func grid(_ format: PictureFormat, entries: [Misclassification]? = nil, names: [String]? = nil, title: String = "errors",
               columns: Int = 2) throws -> [UInt8] {
         try misclassifiedGrid(image: { images[$0] }, width: 4, height: 3, entries: entries ?? self.entries, classNames: names ?? self.names,
                               title: title, legend: "rows: true class", format: format, columns: columns, scale: 3)
