@@ -52,7 +52,7 @@ public final class Dropout<Scalar: NNFloat>: Layer {
             // u * 2^-53 >= ratio for a 53-bit draw u exactly when u >= ceil(ratio * 2^53) (both sides exact)
             let keep = Scalar(1 / (1 - ratio)), threshold = UInt64((ratio * 0x1p53).rounded(.up))
             mask = [Scalar](unsafeUninitializedCapacity: n) { m, initialized in
-                rng.withStateWords { Scalar.dropoutMask(n, state: $0, threshold: threshold, keep: keep, into: m.baseAddress!) }
+                if let m = m.baseAddress { rng.withStateWords { Scalar.dropoutMask(n, state: $0, threshold: threshold, keep: keep, into: m) } }
                 initialized = n
             }
         }

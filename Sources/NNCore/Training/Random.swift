@@ -38,10 +38,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// body(state) on the four state words, as a C kernel that draws from this generator's stream takes
     /// them; the generator continues from what the kernel leaves there.
     mutating func withStateWords<R>(_ body: (UnsafeMutablePointer<UInt64>) -> R) -> R {
-        var words = [state.0, state.1, state.2, state.3]
-        let result = words.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
-        state = (words[0], words[1], words[2], words[3])
-        return result
+        // a homogeneous tuple is laid out as four contiguous words
+        withUnsafeMutablePointer(to: &state) { $0.withMemoryRebound(to: UInt64.self, capacity: 4, body) }
     }
 
     /// Uniform in [0, 1) with 53 random bits.
