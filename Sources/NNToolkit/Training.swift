@@ -43,8 +43,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var augment = false
     /// nil: He for ReLU, Xavier otherwise.
     public var initializer: WeightInit? = nil
-    /// Threads for the matrix products (nil: all cores). The model's bytes do not depend on it. (It sets
-    /// the process-wide thread count of the kernels.)
+    /// The most threads for the matrix products (nil: all cores); each training step runs on all of them
+    /// or on one, whichever the run measures faster (`StepThreads`). The model's bytes do not depend on
+    /// it. (It sets the process-wide thread count of the kernels.)
     public var threads: Int? = nil
 
     /// nn-train's defaults: 784-300-10 ReLU softmax-ce, Adam 0.001, weight decay 5e-4, batch 50, 20 epochs.

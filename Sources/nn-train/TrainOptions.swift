@@ -146,7 +146,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "sgd, momentum, adagrad, adam.") var optimizer: OptimizerKind = NNTrain.defaults.optimizer
     @Option(help: OptionRules.weightDecay.help("L2 weight decay lambda (loss += lambda/2 * sum W^2).")) var weightDecay: Double = NNTrain.defaults.weightDecay
     @Option(help: "Seed for initialisation, shuffling and the validation split (0 to 2^64-1).") var seed: UInt64 = NNTrain.defaults.seed
-    @Option(help: OptionRules.threads.help("Threads for the matrix kernels (results are identical for any count; default: all cores)."))
+    @Option(help: OptionRules.threads.help("At most this many threads for the matrix kernels: each training step runs on all of them or on one, whichever the run measures faster (results are identical for any count; default: all cores)."))
     var threads: Int?
     @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR (e.g. step:10:0.5; EVERY 1-100000 epochs, FACTOR in (0, 1]), cosine.")
     var lrSchedule: String = "constant"

@@ -141,6 +141,11 @@ public final class Trainer<Scalar: NNFloat> {
         let n = train.count, d = train.featureCount
         var batchBytes = [UInt8]()
         let parameters = network.parameters
+        // each step on all the threads or on one, whichever measures faster (StepThreads); everything
+        // else (the evaluations, the caller's work after the run) keeps the caller's count
+        let most = Parallelism.threadCount
+        var stepThreads = StepThreads(most: most)
+        defer { Parallelism.threadCount = most }
         while progress.epoch <= config.epochs {
             var order = Array(0..<n)
             if progress.position == 0 {
@@ -157,6 +162,8 @@ public final class Trainer<Scalar: NNFloat> {
             let firstSample = progress.position
             var lr = config.learningRate
             while progress.position < n {
+                let stepStart = clock.now
+                Parallelism.threadCount = stepThreads.next()
                 let end = min(progress.position + config.batchSize, n)
                 let idx = order[progress.position..<end]
                 let x: Matrix<Scalar>
@@ -175,6 +182,7 @@ public final class Trainer<Scalar: NNFloat> {
                 lr = config.learningRate(epoch: progress.epoch, progress: Double(end) / Double(n))
                 optimizer.learningRate = Scalar(lr)
                 let loss = network.trainStep(x, t, optimizer: optimizer, parameters: parameters)
+                stepThreads.record(seconds(clock.now - stepStart))
                 if !loss.isFinite {
                     return .diverged(epoch: progress.epoch, batch: progress.position / config.batchSize + 1, loss: Double(loss))
                 }
@@ -188,15 +196,15 @@ public final class Trainer<Scalar: NNFloat> {
                 onBatch?(progress.epoch, end, n, progress.lossSum / Double(progress.seen))
                 if end < n && shouldStop() { return .interrupted }
             }
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            Parallelism.threadCount = most
+            let epochSeconds = seconds(clock.now - start)
             let seen = Double(max(progress.seen, 1))
             let stats = EpochStats(
                 epoch: progress.epoch, trainLoss: progress.lossSum / seen,
                 trainAccuracy: encoding.isRegression ? nil : Double(progress.correct) / seen,
                 validation: validation.map { evaluate(network, on: $0, scaling: scaling, encoding: encoding) },
                 test: test.map { evaluate(network, on: $0, scaling: scaling, encoding: encoding) },
-                seconds: seconds, samplesPerSecond: Double(n - firstSample) / max(seconds, 1e-9), learningRate: lr)
+                seconds: epochSeconds, samplesPerSecond: Double(n - firstSample) / max(epochSeconds, 1e-9), learningRate: lr)
             // The progress is complete before onEpoch runs, so a checkpoint written there resumes cleanly.
             progress.history.append(stats)
             progress.epoch += 1
@@ -222,6 +230,10 @@ public final class Trainer<Scalar: NNFloat> {
         }
         restoreBest()
         return .finished
+    }
+
+    private func seconds(_ d: ContinuousClock.Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     /// With early stopping, the weights of the best validation epoch replace the last ones.
