@@ -262,6 +262,14 @@ DISPATCH(FN(nn_batchnorm_backward), FN(bn_backward_body),
          (b, n, p, j0, j1, dout, xn, gamma, std, dbeta, dgamma, dx))
 #undef LANE_SUM
 
+// sums[j] = 0 + x[0, j] + x[1, j] + ... (rows in order), vectorised across j
+BODY void FN(column_sums_body)(long rows, long cols, const REAL *restrict x, REAL *restrict sums) {
+    for (long j = 0; j < cols; j++) sums[j] = 0;
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++) sums[j] += x[r * cols + j];
+}
+DISPATCH(FN(nn_column_sums), FN(column_sums_body), (long rows, long cols, const REAL *x, REAL *sums), (rows, cols, x, sums))
+
 // mask[i] = keep if the generator's next 53-bit draw u satisfies u >= threshold (u * 2^-53 >= ratio), else 0;
 // xoshiro256** as NNCore's SeededGenerator, state advanced n times. The draws go to a small buffer first
 // and are compared in a second, vectorised loop: compilers turn a comparison in the serial loop into a

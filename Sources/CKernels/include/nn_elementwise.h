@@ -65,6 +65,11 @@ void nn_batchnorm_backward_f(long b, long n, long p, long j0, long j1, const flo
 void nn_batchnorm_backward_d(long b, long n, long p, long j0, long j1, const double *dout, const double *xn,
                              const double *gamma, const double *std, double *dbeta, double *dgamma, double *dx);
 
+/// sums[j] = x[0, j] + x[1, j] + ... + x[rows-1, j] (from 0, rows in order) for x [rows, cols]: a
+/// bias gradient.
+void nn_column_sums_f(long rows, long cols, const float *x, float *sums);
+void nn_column_sums_d(long rows, long cols, const double *x, double *sums);
+
 /// Dropout's mask from xoshiro256** (state[4], advanced n draws): mask[i] = keep when the draw's top 53
 /// bits are >= threshold (ceil(ratio * 2^53)), else 0.
 void nn_dropout_mask_f(long n, uint64_t *state, uint64_t threshold, float keep, float *mask);

@@ -84,11 +84,11 @@ public final class Affine<Scalar: NNFloat>: Layer, SkippableInputGradient {
     public func backward(_ dout: Matrix<Scalar>) -> Matrix<Scalar> {
         let dx = computesInputGradient ? matmul(dout, weight.value, transposeB: true) : Matrix(rows: 0, cols: 0)
         gemm(x, transposeA: true, dout, into: &weight.grad)
-        let out = dout.cols
         dout.storage.withUnsafeBufferPointer { d in
             bias.grad.storage.withUnsafeMutableBufferPointer { db in
-                for j in 0..<out { db[j] = 0 }
-                for r in 0..<dout.rows { for j in 0..<out { db[j] += d[r * out + j] } }
+                guard let sums = db.baseAddress else { return }
+                if let d = d.baseAddress { Scalar.columnSums(d, rows: dout.rows, cols: dout.cols, into: sums) }
+                else { sums.update(repeating: 0, count: db.count) }  // an empty batch
             }
         }
         return dx

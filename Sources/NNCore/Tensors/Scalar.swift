@@ -60,6 +60,8 @@ where RawSignificand: FixedWidthInteger {
                                   dx: UnsafeMutablePointer<Self>)
     /// mask[i] = keep where the next xoshiro256** draw's top 53 bits are >= threshold, else 0; state[0..<4]
     /// advances n draws.
+    /// sums[j] = x[0, j] + ... + x[rows - 1, j], rows in order, for x [rows, cols] (a bias gradient).
+    static func columnSums(_ x: UnsafePointer<Self>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Self>)
     static func dropoutMask(_ n: Int, state: UnsafeMutablePointer<UInt64>, threshold: UInt64, keep: Self,
                             into mask: UnsafeMutablePointer<Self>)
 }
@@ -106,6 +108,9 @@ extension Float: NNFloat {
                                          std: UnsafePointer<Float>, dbeta: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
                                          dx: UnsafeMutablePointer<Float>) {
         nn_batchnorm_backward_f(s.batch, s.features, s.positions, s.first, s.end, dout, xn, gamma, std, dbeta, dgamma, dx)
+    }
+    public static func columnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+        nn_column_sums_f(rows, cols, x, sums)
     }
     public static func dropoutMask(_ n: Int, state: UnsafeMutablePointer<UInt64>, threshold: UInt64, keep: Float,
                                    into mask: UnsafeMutablePointer<Float>) {
@@ -167,6 +172,9 @@ extension Double: NNFloat {
                                          std: UnsafePointer<Double>, dbeta: UnsafeMutablePointer<Double>, dgamma: UnsafeMutablePointer<Double>,
                                          dx: UnsafeMutablePointer<Double>) {
         nn_batchnorm_backward_d(s.batch, s.features, s.positions, s.first, s.end, dout, xn, gamma, std, dbeta, dgamma, dx)
+    }
+    public static func columnSums(_ x: UnsafePointer<Double>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Double>) {
+        nn_column_sums_d(rows, cols, x, sums)
     }
     public static func dropoutMask(_ n: Int, state: UnsafeMutablePointer<UInt64>, threshold: UInt64, keep: Double,
                                    into mask: UnsafeMutablePointer<Double>) {
