@@ -84,7 +84,9 @@ extension ParsableCommand {
     public static func runAsTool() -> Never {
         toolName = name
         var command: ParsableCommand
-        do { command = try parseAsRoot() } catch { end(outcome(of: error, parsing: true)) }
+        do { command = try parseAsRoot(attachingNegativeValues(Array(CommandLine.arguments.dropFirst()))) } catch {
+            end(outcome(of: error, parsing: true))
+        }
         do {
             try command.run()
             terminate(0)
@@ -146,6 +148,37 @@ extension ParsableCommand {
     }
 
     private static var name: String { configuration.commandName ?? "tool" }
+}
+
+/// `--epochs -1` as `--epochs=-1`: the parser takes a word that starts with a dash for an option, so a
+/// negative number given as a separate word was "a missing value" (two lines, the value not named), and a
+/// valid one (`--atol -0`, `--input-scale -1`) was refused. Joined to its option, every value reaches the
+/// option's own rule: one line naming the flag, its range and the value. Only long options, only words
+/// that read as numbers (-1, -.5, -0, -inf, -nan), and nothing after a bare `--` (the end of options).
+public func attachingNegativeValues(_ arguments: [String]) -> [String] {
+    var out: [String] = []
+    var i = 0
+    while i < arguments.count {
+        let word = arguments[i]
+        if word == "--" { return out + arguments[i...] }
+        if word.hasPrefix("--"), !word.contains("="), i + 1 < arguments.count, readsAsNegativeNumber(arguments[i + 1]) {
+            out.append(word + "=" + arguments[i + 1])
+            i += 2
+            continue
+        }
+        out.append(word)
+        i += 1
+    }
+    return out
+}
+
+/// -1, -0.5, -.5, -1e3, -inf, -infinity, -nan (any case): a dash and then what starts a number.
+func readsAsNegativeNumber(_ word: String) -> Bool {
+    guard word.hasPrefix("-"), !word.hasPrefix("--") else { return false }
+    let rest = word.dropFirst().lowercased()
+    if let first = rest.first, first.isASCII, first.isNumber { return true }
+    if rest.hasPrefix("."), rest.dropFirst().first.map({ $0.isASCII && $0.isNumber }) == true { return true }
+    return rest == "inf" || rest == "infinity" || rest == "nan"
 }
 
 /// The parser's messages in the tools' style ("nn-eval: unexpected argument 'model.nnm': did you mean -m

@@ -52,6 +52,29 @@ public struct Model: Equatable, Sendable {
         Network<T>(architecture: architecture, parameterValues: parameters.map { $0.converted() })
     }
 
+    /// Why a model that is sound in structure (sizes, finite values) would still compute nonsense, or nil.
+    /// Every way in checks it: the model file's reader and the ONNX and .npz importers.
+    public var problem: String? {
+        if let p = positiveClass {
+            if p < 0 { return "positive class \(p) is not a label" }
+            if architecture.output != .sigmoidBinaryCrossEntropy || architecture.outputSize != 1 {
+                return "a positive class (\(p)) belongs to a yes/no model (sigmoid-bce with 1 output), not to this \(architecture.output.rawValue) model with \(architecture.outputSize) outputs"
+            }
+        }
+        // the network runs in Float: every input value, byte * scale + offset (0 to 255), must be finite there
+        let scale = Float(scaling.scale), offset = Float(scaling.offset)
+        if !scale.isFinite || !offset.isFinite || !(255 * scale + offset).isFinite {
+            return "the input scaling (scale \(scaling.scale), offset \(scaling.offset)) makes pixel values that are not finite in single precision"
+        }
+        // batch norm divides by sqrt(running variance + epsilon): a negative variance gives NaN
+        for (tensor, value) in zip(architecture.tensors, parameters) where tensor.spec.role == .runningVariance {
+            if let k = value.storage.firstIndex(where: { $0 < 0 }) {
+                return "tensor \(tensor.name) (a running variance) is negative (\(value.storage[k])) at index \(k)"
+            }
+        }
+        return nil
+    }
+
     public var encoding: TargetEncoding {
         TargetEncoding(output: architecture.output, outputCount: architecture.outputSize, positiveClass: positiveClass)
     }
@@ -293,6 +316,7 @@ public enum ModelFileReader {
         }
         guard let oc = h.byte(), let output = outputKind(oc) else { throw headFail("unknown output kind") }
         guard let positive: Int32 = h.le() else { throw headFail("truncated") }
+        if positive < -1 { throw headFail("positive class \(positive) (-1 for none, else a label)") }
         if h.remaining != 0 { throw headFail("\(h.remaining) unexpected trailing bytes") }
 
         // INPT: input shape and scaling
@@ -365,9 +389,11 @@ public enum ModelFileReader {
                 metadata.append(MetadataEntry(k, v))
             }
         }
-        return Model(architecture: architecture, parameters: parameters, inputShape: shape, scaling: scaling,
-                     positiveClass: positive < 0 ? nil : Int(positive), imageRecipe: recipe, classNames: classNames,
-                     metadata: metadata)
+        let model = Model(architecture: architecture, parameters: parameters, inputShape: shape, scaling: scaling,
+                          positiveClass: positive < 0 ? nil : Int(positive), imageRecipe: recipe, classNames: classNames,
+                          metadata: metadata)
+        if let problem = model.problem { throw fail(problem) }
+        return model
     }
 }
 

@@ -138,6 +138,7 @@ public enum NPZImport {
         }
         let model = Model(architecture: architecture, parameters: parameters, inputShape: shape, scaling: options.inputScaling,
                           metadata: [MetadataEntry("source-format", "npz (the book's params: W1, b1, ...)")])
+        if let problem = model.problem { throw FormatError(path, problem) }
         return (model, notes)
     }
 }

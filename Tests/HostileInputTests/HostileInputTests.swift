@@ -128,6 +128,18 @@ func checkOption(_ option: NumericOption, _ value: String) {
 
     /// Each numeric option, given a boundary value, a random integer or a random real: accepted exactly
     /// when its rule says so, refused otherwise with exit 2 and one line naming the flag.
+    /// A negative number given as the next word reaches its option ("--epochs -1" is "--epochs=-1"); other
+    /// words that start with a dash, short options and everything after "--" are left alone.
+    @Test func negativeValuesAreAttachedToTheirOption() {
+        #expect(attachingNegativeValues(["--epochs", "-1", "--atol", "-0", "--lr", "-.5", "--x", "-inf", "--y", "-NaN", "--z", "-1e3"])
+                == ["--epochs=-1", "--atol=-0", "--lr=-.5", "--x=-inf", "--y=-NaN", "--z=-1e3"])
+        #expect(attachingNegativeValues(["--output", "--metrics", "m", "-o", "-1", "--images", "-", "--top-k", "-k"])
+                == ["--output", "--metrics", "m", "-o", "-1", "--images", "-", "--top-k", "-k"])
+        #expect(attachingNegativeValues(["--epochs=-2", "--seed", "-1", "--", "--top-k", "-1"]) == ["--epochs=-2", "--seed=-1", "--", "--top-k", "-1"])
+        #expect(attachingNegativeValues(["--epochs"]) == ["--epochs"])
+        #expect(attachingNegativeValues(["--epochs", "-1x"]) == ["--epochs=-1x"])
+    }
+
     @Test func everyNumericOptionObeysItsRule() async {
         let options = NumericOption.all
         await propertyCheck(count: 200, input: Gen.int(in: 0..<options.count), Gen.int(in: 0..<(boundaryValues.count + 3)),

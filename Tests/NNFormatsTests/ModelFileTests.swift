@@ -19,14 +19,38 @@ struct ModelFileTests {
         #expect(try ModelFileReader.decode(bytes, path: "m") == m)
         #expect(ModelFileWriter.encode(m) == bytes)
         #expect(Array(bytes[0..<8]) == ModelFormat.magic)
-        // minimal model: no optional sections
-        var plain = m
-        plain.imageRecipe = nil
-        plain.classNames = []
-        plain.metadata = []
-        plain.positiveClass = 7
-        plain.architecture.output = .sigmoidBinaryCrossEntropy
+        // minimal model: no optional sections; a yes/no model with its positive class
+        var rng = SeededGenerator(seed: 5)
+        let yesNo = Network<Float>(architecture: .mlp(sizes: [6, 4, 1], activation: .tanh, output: .sigmoidBinaryCrossEntropy), initializer: .xavier, rng: &rng)
+        var plain = Model(network: yesNo, scaling: InputScaling(), positiveClass: 7)
+        plain.inputShape = [2, 3]
         #expect(try ModelFileReader.decode(ModelFileWriter.encode(plain), path: "m") == plain)
+    }
+
+    /// Sound in structure but nonsense to run: each refused by the reader with its reason.
+    @Test func meaninglessModelsAreRefused() throws {
+        func refusal(_ model: Model) -> String {
+            do {
+                _ = try ModelFileReader.decode(ModelFileWriter.encode(model), path: "m.nnm")
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        var classOnSoftmax = sampleModel()
+        classOnSoftmax.positiveClass = 3
+        #expect(refusal(classOnSoftmax).contains("a positive class (3) belongs to a yes/no model"))
+        var huge = sampleModel()
+        huge.scaling = InputScaling(scale: 1e308, offset: 0)   // finite as a Double, infinite as a Float
+        #expect(refusal(huge).contains("not finite in single precision"))
+        huge.scaling = InputScaling(scale: 1e37, offset: 0)    // 255 * 1e37 overflows a Float
+        #expect(refusal(huge).contains("not finite in single precision"))
+        var rng = SeededGenerator(seed: 6)
+        let arch = try LayersPlan(parsing: "6-4-3").architecture(activation: .relu, output: .softmaxCrossEntropy, batchNorm: [0])
+        var bn = Model(network: Network<Float>(architecture: arch, initializer: .he, rng: &rng), scaling: InputScaling())
+        let v = bn.architecture.tensors.firstIndex { $0.spec.role == .runningVariance }!
+        bn.parameters[v].storage[2] = -1
+        #expect(refusal(bn) == "m.nnm: tensor var1 (a running variance) is negative (-1.0) at index 2")
+        bn.parameters[v].storage[2] = 0   // zero is a variance (epsilon keeps the division finite)
+        #expect(refusal(bn) == "accepted")
     }
 
     /// The versions writers stamp (docs/model-format.md): dense networks 1.1, byte for byte as before;

@@ -410,8 +410,10 @@ public enum ONNXImport {
             // a dense network on an image [C, H, W]: flattened first, as the --layers grammar builds it
             layers.insert(FlattenSpec(), at: 0)
         }
-        return Model(architecture: Architecture(inputShape: shape, layers: layers, output: output), parameters: state.parameters, inputShape: shape, scaling: scaling,
-                     positiveClass: positive, imageRecipe: recipe, classNames: classNames, metadata: metadata)
+        let model = Model(architecture: Architecture(inputShape: shape, layers: layers, output: output), parameters: state.parameters, inputShape: shape,
+                          scaling: scaling, positiveClass: positive, imageRecipe: recipe, classNames: classNames, metadata: metadata)
+        if let problem = model.problem { throw FormatError(path, problem) }
+        return model
     }
 
     /// Per-sample dimensions without size-1 ones (channels of a grayscale image); a flat 784 is 28x28.
