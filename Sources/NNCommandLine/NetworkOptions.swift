@@ -19,6 +19,9 @@ public struct NetworkOptions: ParsableArguments {
     @Option(help: "Dropout ratio after each hidden layer's activation (and the pooling right after it): one ratio for all (0.2), or one per hidden layer (0.2,0.5).")
     public var dropout: String?
 
+    /// Every option of this group, by long name (nn-gradcheck refuses them beside a model).
+    public static let longNames = ["--layers", "--activation", "--loss", "--positive-class", "--init", "--batch-norm", "--dropout"]
+
     /// The architecture these options describe; `defaultLayers` when --layers is not given. With
     /// `inputShape` (the data's sample shape), the first size must match it and the network takes that
     /// shape; with `labels`, a 1-output sigmoid-bce model checks they are 0/1.
@@ -60,6 +63,13 @@ public struct NetworkOptions: ParsableArguments {
         // convolutional one keeps its CxHxW.
         if let inputShape, arch.layers.first is AffineSpec { arch.inputShape = inputShape }
         if let problem = arch.validate() { throw ToolError("--layers \(layers): \(problem)") }
+        if let p = positiveClass {
+            guard arch.output == .sigmoidBinaryCrossEntropy && arch.outputSize == 1 else {
+                throw ToolError("--positive-class is for a yes/no model: --loss sigmoid-bce with 1 output (--layers ...-1)")
+            }
+            // the model file stores it as a 32-bit integer
+            guard p >= 0 && p <= Int(Int32.max) else { throw ToolError("--positive-class must be a label from 0 to \(Int32.max), not \(p)") }
+        }
         if loss == .sigmoidBinaryCrossEntropy && arch.outputSize == 1 && positiveClass == nil,
            labels.contains(where: { $0 != 0 && $0 != 1 }) {
             throw ToolError("a 1-output sigmoid-bce model needs 0/1 labels; these labels go beyond 1: pass --positive-class K")

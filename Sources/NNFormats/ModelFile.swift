@@ -57,6 +57,7 @@ public struct Model: Equatable, Sendable {
     public var problem: String? {
         if let p = positiveClass {
             if p < 0 { return "positive class \(p) is not a label" }
+            if p > Int(Int32.max) { return "positive class \(p) does not fit the model file's 32-bit field" }
             if architecture.output != .sigmoidBinaryCrossEntropy || architecture.outputSize != 1 {
                 return "a positive class (\(p)) belongs to a yes/no model (sigmoid-bce with 1 output), not to this \(architecture.output.rawValue) model with \(architecture.outputSize) outputs"
             }
@@ -150,7 +151,7 @@ public enum ModelFileWriter {
             }
         }
         head.append(outputCode(model.architecture.output))
-        head.appendLE(Int32(model.positiveClass ?? -1))
+        head.appendLE(Int32(exactly: model.positiveClass ?? -1) ?? -1)   // larger ones: Model.problem refuses them
         appendSection(&out, "HEAD", head)
 
         var inpt = [UInt8]()

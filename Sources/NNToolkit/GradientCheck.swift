@@ -189,11 +189,12 @@ package struct GradientCheckSubject {
         makeNetwork = { model.network(Double.self) }
     }
 
-    /// A new network of `architecture`, initialised from `seed` (and its dropout layers seeded from it).
-    package init(architecture: Architecture, initializer: WeightInit, seed: UInt64) {
+    /// A new network of `architecture`, initialised from `seed` (and its dropout layers seeded from it);
+    /// `positiveClass` for a yes/no network on multi-class labels.
+    package init(architecture: Architecture, initializer: WeightInit, seed: UInt64, positiveClass: Int? = nil) {
         self.architecture = architecture
         scaling = InputScaling()
-        encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize)
+        encoding = TargetEncoding(output: architecture.output, outputCount: architecture.outputSize, positiveClass: positiveClass)
         makeNetwork = {
             var rng = SeededGenerator(seed: seed)
             let net = Network<Double>(architecture: architecture, initializer: initializer, rng: &rng)

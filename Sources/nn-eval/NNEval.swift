@@ -30,12 +30,13 @@ struct NNEval: ParsableCommand {
     @Option(help: "Draw the confusion matrix as a labelled heat map into this .svg or .png file.") var confusion: String?
     @Option(help: "Draw the misclassified images, grouped by true class and captioned with the predicted class and its probability, into this .png or .svg file.") var errors: String?
     @Flag(help: "Print the misclassified samples (index, truth, prediction) instead of the report.") var errorsList = false
-    @Option(help: OptionRules.errorsPerClass.help("With --errors: at most this many images per true class.")) var errorsPerClass: Int = 100
+    @Option(help: OptionRules.errorsPerClass.help("With --errors: at most this many images per true class (default: 100).")) var errorsPerClass: Int?
 
     func validate() throws {
         try OptionRules.batchSize.check(batchSize)
         try OptionRules.threads.check(threads)
         try OptionRules.errorsPerClass.check(errorsPerClass)
+        if errorsPerClass != nil && errors == nil { throw ToolError("--errors-per-class works with --errors FILE: add --errors, or leave it out") }
     }
 
     func run() throws {
@@ -95,6 +96,7 @@ struct NNEval: ParsableCommand {
             outputs.append((path, try confusionHeatmap(c, classNames: m.classNames, title: "nn-eval \(m.architecture.summary)", format: format)))
         }
         if let path = errors, let format = errorsFormat {
+            let errorsPerClass = self.errorsPerClass ?? 100
             var perClass: [Int: Int] = [:]
             let shown = mistakes.sorted { ($0.truth, $0.index) < ($1.truth, $1.index) }.filter { e in
                 perClass[e.truth, default: 0] += 1

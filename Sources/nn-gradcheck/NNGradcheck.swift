@@ -98,10 +98,15 @@ struct Problem {
     static func make(_ o: NNGradcheck) throws -> Problem {
         let subject: GradientCheckSubject
         if let path = o.model {
+            // the model is the network: a network option beside it would be silently ignored
+            if let flag = NetworkOptions.longNames.first(where: GivenOptions(CommandLine.arguments.dropFirst()).contains) {
+                throw ToolError("-m checks the model's own network: \(flag) cannot be given with it")
+            }
             subject = GradientCheckSubject(model: try ModelFileReader.read(path))
         } else {
             subject = GradientCheckSubject(architecture: try o.network.architecture(defaultLayers: "784-50-10"),
-                                           initializer: o.network.initializer ?? WeightInit.default(for: o.network.activation), seed: o.seed)
+                                           initializer: o.network.initializer ?? WeightInit.default(for: o.network.activation), seed: o.seed,
+                                           positiveClass: o.network.positiveClass)
         }
         let inputs = subject.architecture.inputSize
         guard o.data != nil || o.images != nil || o.labels != nil else {
@@ -119,6 +124,9 @@ struct Problem {
             throw ToolError("give either --data DIR or both --images and --labels")
         }
         let set = try IDXDataset.load(files)
+        if set.dataset.count < o.samples {
+            throw FormatError(files.images, "holds \(set.dataset.count) samples, fewer than --samples \(o.samples)")
+        }
         if set.dataset.featureCount != inputs {
             throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the network takes \(inputs)")
         }

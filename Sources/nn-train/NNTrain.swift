@@ -38,6 +38,11 @@ struct NNTrain: ParsableCommand {
         // A resumed run takes its settings, data and outputs from the checkpoint; flags beside --resume
         // may only agree with them, add epochs, move outputs, or name the same data elsewhere (Resume.swift).
         let given = GivenOptions(arguments)
+        // the augmentation settings do nothing without --augment (a resumed run has its own, Resume.swift)
+        if !training.augment && output.resume == nil,
+           let flag = ["--augment-shift", "--augment-rotation", "--augment-elastic", "--augment-flip"].first(where: given.contains) {
+            throw ToolError("\(flag) works with --augment: add --augment, or leave \(flag) out")
+        }
         let resumed = try output.resume.map { try ResumedRun(path: $0, commandLine: self, given: given) }
         let settings = resumed?.settings ?? self
         let model = settings.model, training = settings.training, output = settings.output
@@ -64,10 +69,7 @@ struct NNTrain: ParsableCommand {
         let (trainSet, validationSet) = try resumed?.splitValidation(sets.train)
             ?? settings.data.splitValidation(sets.train, seed: training.seed)
         let architecture = try model.architecture(defaultLayers: NNTrain.defaultLayers, inputShape: trainSet.sampleShape, labels: trainSet.dataset.labels)
-        if let p = model.positiveClass {
-            guard architecture.output == .sigmoidBinaryCrossEntropy && architecture.outputSize == 1 else {
-                throw ToolError("--positive-class is for a yes/no model: --loss sigmoid-bce with 1 output (--layers ...-1)")
-            }
+        if let p = model.positiveClass {   // a yes/no model (NetworkOptions.architecture checked that)
             guard trainSet.dataset.labels.contains(Double(p)) else {
                 let labels = Set(trainSet.dataset.labels)
                 let range = labels.isEmpty ? "none" : "\(CheckedSize.exactInt(labels.min()!).map(String.init) ?? "?")-\(CheckedSize.exactInt(labels.max()!).map(String.init) ?? "?")"

@@ -52,26 +52,6 @@ extension TrainDataOptions {
     }
 }
 
-/// The options present on a command line, by long name ("-o" is "--output"): what was given, as opposed
-/// to a default. The parser has accepted the command line already, so every token that starts with "--"
-/// is an option (a value that looks like one must be attached with "=") and "-o" is the only short one.
-struct GivenOptions {
-    var names: Set<String> = []
-
-    init<S: Sequence>(_ arguments: S) where S.Element == String {
-        for a in arguments {
-            if a == "--" { break }
-            if a.hasPrefix("--") {
-                names.insert(String(a.prefix { $0 != "=" }))
-            } else if a == "-o" {
-                names.insert("--output")
-            }
-        }
-    }
-
-    func contains(_ name: String) -> Bool { names.contains(name) }
-}
-
 /// A run resumed from a checkpoint: the checkpoint, the settings it gives with what the command line
 /// adds, and the data to read.
 struct ResumedRun {

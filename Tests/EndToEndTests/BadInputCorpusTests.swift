@@ -257,6 +257,18 @@ enum BadInputCases {
         .init(command: "\(train) -o m.nnm \(tiny) --epochs 0", exit: 2, mentions: ["--epochs"], existing: ["m.nnm"]),
         .init(command: "nn-gradcheck --layers 784-x-10", exit: 2, mentions: ["--layers", "784-x-10"]),
         .init(command: "nn-gradcheck --samples 0", exit: 2, mentions: ["--samples"]),
+        // a negative number as the next word reaches the option's rule (one line naming flag and value)
+        .init(command: "\(train) -o m.nnm \(tiny) --epochs -1", exit: 2, mentions: ["--epochs", "-1"], existing: ["m.nnm"]),
+        .init(command: "\(evalData) --batch-size -inf", exit: 2, mentions: ["--batch-size", "-inf"]),
+        // options that would be silently ignored
+        .init(command: "nn-gradcheck -m $IN/good.nnm --layers 4-3-3", exit: 2, mentions: ["-m", "--layers"]),
+        .init(command: "nn-gradcheck --layers 4-3-3 --positive-class 1", exit: 2, mentions: ["--positive-class", "yes/no"]),
+        .init(command: "nn-gradcheck --layers 4-3-1 --loss sigmoid-bce --positive-class 9223372036854775807", exit: 2,
+              mentions: ["--positive-class", "9223372036854775807"]),
+        .init(command: "nn-gradcheck -m $IN/good.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 21", exit: 2,
+              mentions: ["good-images.idx", "20 samples", "--samples 21"]),
+        .init(command: "\(train) -o m.nnm \(tiny) --augment-flip 0.5", exit: 2, mentions: ["--augment-flip", "--augment"], existing: ["m.nnm"]),
+        .init(command: "\(evalData) --errors-per-class 5", exit: 2, mentions: ["--errors-per-class", "--errors"]),
     ]
 
     // MARK: output that cannot be written
@@ -317,7 +329,9 @@ enum BadInputCases {
         .init(command: "\(train) -o m.nnm --train-images $IN/good-images.idx --train-labels $IN/good-labels.idx --layers 784-3-10 --augment --augment-shift 30",
               exit: 2, mentions: ["--augment-shift", "28x28", "30"]),
         .init(command: "\(train) -o m.nnm --train-images $IN/tiny-images.idx --train-labels $IN/tiny-labels.idx --layers 4-1 --loss sigmoid-bce --positive-class=-5",
-              exit: 2, mentions: ["tiny-labels.idx", "--positive-class -5", "labels here: 0-2"]),
+              exit: 2, mentions: ["--positive-class", "a label from 0", "-5"]),
+        .init(command: "\(train) -o m.nnm --train-images $IN/tiny-images.idx --train-labels $IN/tiny-labels.idx --layers 4-1 --loss sigmoid-bce --positive-class 7",
+              exit: 2, mentions: ["tiny-labels.idx", "--positive-class 7", "labels here: 0-2"]),
         .init(command: "\(train) -o m.nnm \(tiny) --positive-class 1", exit: 2, mentions: ["--positive-class", "sigmoid-bce with 1 output"]),
         // output that a path can break: the error line stays one line
         .init(command: "\(predict) \"$(printf 'no\\nsuch.png')\"", exit: 1, mentions: ["no\\nsuch.png", "No such file"]),
@@ -403,6 +417,7 @@ enum BadInputCases {
         ("\(predict) - < /dev/null", 0),  // no paths on stdin: nothing to do, not an error
         ("\(predict) --images $IN/good-images.idx", 20),
         ("nn-gradcheck -m $IN/good.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 2 --coordinates 3", nil),
+        ("nn-gradcheck -m $IN/good.nnm --samples 2 --coordinates 3 --atol -0", nil),   // -0 is in [0, 1]
         ("\(train) \(tiny) -o m.nnm", 0),
         ("nn-model convert $IN/good.onnx -o m.nnm && \(eval.replacingOccurrences(of: "$IN/good.nnm", with: "m.nnm")) --images $IN/good-images.idx --labels $IN/good-labels.idx", nil),
         ("nn-model convert $IN/good-conv.onnx -o m.nnm && nn-model convert m.nnm -o m.onnx && nn-model convert m.onnx -o m2.nnm && cmp m.nnm m2.nnm && \(eval.replacingOccurrences(of: "$IN/good.nnm", with: "m2.nnm")) --images $IN/good-images.idx --labels $IN/good-labels.idx", nil),

@@ -20,7 +20,13 @@ import NNImage
 enum ToolParser: CaseIterable {
     case train, eval, predict, gradcheck
 
-    var base: [String] { self == .predict ? ["x.png"] : [] }
+    var base: [String] {
+        switch self {
+        case .predict: return ["x.png"]
+        case .eval: return ["--errors", "e.png"]   // --errors-per-class goes with --errors
+        default: return []
+        }
+    }
 
     /// nil when the arguments parse (and pass every option rule); else what the tool would print and exit with.
     func parse(_ arguments: [String]) -> ToolOutcome? {
@@ -126,8 +132,6 @@ func checkOption(_ option: NumericOption, _ value: String) {
         }
     }
 
-    /// Each numeric option, given a boundary value, a random integer or a random real: accepted exactly
-    /// when its rule says so, refused otherwise with exit 2 and one line naming the flag.
     /// A negative number given as the next word reaches its option ("--epochs -1" is "--epochs=-1"); other
     /// words that start with a dash, short options and everything after "--" are left alone.
     @Test func negativeValuesAreAttachedToTheirOption() {
@@ -140,6 +144,8 @@ func checkOption(_ option: NumericOption, _ value: String) {
         #expect(attachingNegativeValues(["--epochs", "-1x"]) == ["--epochs=-1x"])
     }
 
+    /// Each numeric option, given a boundary value, a random integer or a random real: accepted exactly
+    /// when its rule says so, refused otherwise with exit 2 and one line naming the flag.
     @Test func everyNumericOptionObeysItsRule() async {
         let options = NumericOption.all
         await propertyCheck(count: 200, input: Gen.int(in: 0..<options.count), Gen.int(in: 0..<(boundaryValues.count + 3)),
