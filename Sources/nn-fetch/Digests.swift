@@ -61,13 +61,14 @@ final class GzipStream {
         var offset = 0
         while offset < chunk.count {
             if !inMember {
-                if consumed == 0 {
-                    // The magic is checked here, so that "not a gzip file" is said in those words.
-                    let first = chunk[offset], second = chunk.count - offset > 1 ? chunk[offset + 1] : 0x8b
-                    if first != 0x1f || second != 0x8b { throw FileError(path, "not a gzip file") }
-                } else {
-                    _ = inflateReset(stream)
+                // Each member's magic is checked here, so that the message says it in those words (the second
+                // byte, in the next chunk of a pipe, is left to zlib).
+                let first = chunk[offset], second = chunk.count - offset > 1 ? chunk[offset + 1] : 0x8b
+                if first != 0x1f || second != 0x8b {
+                    throw FileError(path, consumed == 0 ? "not a gzip file"
+                        : "the \(consumed) bytes of gzip data are followed by bytes that are not a gzip member (no gzip magic number)")
                 }
+                if consumed > 0 { _ = inflateReset(stream) }
                 inMember = true
                 memberStart = consumed
             }
@@ -100,7 +101,7 @@ final class GzipStream {
             default:
                 let msg = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
                 if memberStart > 0 {
-                    throw FileError(path, "the \(memberStart) bytes of gzip data are followed by bytes that are not a valid gzip member (\(msg))")
+                    throw FileError(path, "the \(memberStart) bytes of gzip data are followed by a gzip member that is not valid (\(msg))")
                 }
                 throw FileError(path, "corrupt gzip data: \(msg)")
             }

@@ -77,7 +77,7 @@ struct Fetcher {
         if stat(dest, &st) == 0 {
             // Something that is not a file (a directory of the user's) is neither verified nor removed.
             guard st.st_mode & S_IFMT == S_IFREG else {
-                throw FetchError("\(dest): \(fileTypeName(st.st_mode & S_IFMT)), not a regular file; move it away")
+                throw FetchError("\(file.name): \(dest) \(fileTypeName(st.st_mode & S_IFMT)), not a regular file; move it away")
             }
             switch Fetcher.verify(dest, file) {
             case .exact, .recompressed:

@@ -77,7 +77,7 @@ private func openRegularFile(_ path: String, limit: Int, kind: String) throws ->
     }
     if st.st_size > limit {
         close(fd)
-        throw FileError(path, "is \(sizeInWords(Int(st.st_size))), over the limit of \(sizeInWords(limit)) for \(kind)")
+        throw FileError(path, "is \(st.st_size) bytes, over the limit of \(sizeInWords(limit)) for \(kind)")
     }
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     return fd
