@@ -11,14 +11,39 @@ import NNFormats
 import Glibc
 #endif
 
-func fail(_ message: String) -> Never {
-    _ = message.withCString { fputs("error: \(String(cString: $0))\n", stderr) }
-    exit(1)
+let usage = """
+    Usage: nn-embed MODEL.nnm OUTPUT.swift TypeName
+    Checks MODEL.nnm and writes OUTPUT.swift, a Swift file declaring the public type TypeName that carries
+    the model's bytes (the EmbedModel build-tool plugin runs this for each .nnm file of a target).
+    OUTPUT.swift may not be MODEL.nnm; - writes to standard output.
+    """
+
+/// One line on stderr, then exit 2: every error of nn-embed is a usage or input error (README, "The
+/// tools"); the build that ran the plugin fails on it and shows the line.
+func fail(_ message: String, usageLine: Bool = false) -> Never {
+    fputs("nn-embed: \(message)\n", stderr)
+    if usageLine { fputs("Usage: nn-embed MODEL.nnm OUTPUT.swift TypeName (nn-embed --help for more)\n", stderr) }
+    exit(2)
 }
 
-let args = CommandLine.arguments
-guard args.count == 4 else { fail("usage: nn-embed MODEL.nnm OUTPUT.swift TypeName") }
-let (input, output, typeName) = (args[1], args[2], args[3])
+let args = Array(CommandLine.arguments.dropFirst())
+if args.contains("--help") || args.contains("-h") {
+    print(usage)
+    exit(0)
+}
+if let option = args.first(where: { $0.hasPrefix("-") && $0 != "-" }) { fail("unknown option \(option)", usageLine: true) }
+guard args.count == 3 else { fail("expected 3 arguments (model, output, type name), got \(args.count)", usageLine: true) }
+let (input, output, typeName) = (args[0], args[1], args[2])
+
+// The output may not be the model itself (through any name: a symlink, a hard link, `..`, or standard
+// input redirected from it): the Swift source would replace the model. An existing output is compared by
+// device and inode; one that does not exist yet cannot be the model, which must exist to be read.
+var inputStat = stat(), outputStat = stat()
+if output != "-", stat(output, &outputStat) == 0, (input == "-" ? fstat(0, &inputStat) : stat(input, &inputStat)) == 0,
+   inputStat.st_dev == outputStat.st_dev, inputStat.st_ino == outputStat.st_ino {
+    fail("\(output): the output is the model file itself (\(input == "-" ? "standard input" : input)); give the Swift source its own path")
+}
+
 let bytes: [UInt8]
 let model: Model
 do {

@@ -42,9 +42,9 @@ struct Fetcher {
         // into them: a failed download leaves no empty data set behind.
         let created = [options.output, dir].filter { !FileManager.default.fileExists(atPath: $0) }
         do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try makeDirectories(dir)
         } catch {
-            return ["\(dir): cannot create directory: \(error.localizedDescription)"]
+            return ["\(error)"]
         }
         let mirrors = options.mirrors ?? set.mirrors
         var errors = [String]()
@@ -73,7 +73,12 @@ struct Fetcher {
     private func fetch(_ file: FileSpec, of set: DatasetSpec, into dir: String, mirrors: [String]) throws {
         let dest = (dir as NSString).appendingPathComponent(file.name)
         let label = "\(set.name)/\(file.name)"
-        if FileManager.default.fileExists(atPath: dest) {
+        var st = stat()
+        if stat(dest, &st) == 0 {
+            // Something that is not a file (a directory of the user's) is neither verified nor removed.
+            guard st.st_mode & S_IFMT == S_IFREG else {
+                throw FetchError("\(file.name): \(dest) \(fileTypeName(st.st_mode & S_IFMT)), not a regular file; move it away")
+            }
             switch Fetcher.verify(dest, file) {
             case .exact, .recompressed:
                 log.line("\(label): present, checksum ok, skipped")
@@ -128,13 +133,7 @@ struct Fetcher {
             case .local(let path):
                 try? FileManager.default.removeItem(atPath: part)
                 guard FileManager.default.fileExists(atPath: path) else { throw FetchError("not found") }
-                do {
-                    try FileManager.default.copyItem(atPath: path, toPath: part)
-                    // A copy keeps the source's mode; a package mirror's files are often read-only.
-                    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: part)
-                } catch {
-                    throw FetchError("cannot copy: \(error.localizedDescription)")
-                }
+                try copy(path, to: part)
             case .remote(let url):
                 attempts += 1
                 let result = runCurl(url: url, part: part, resume: resumedFrom > 0, label: label, expected: file.size)
@@ -184,7 +183,7 @@ struct Fetcher {
         var args = [options.curl, "--fail", "--location", "--silent", "--show-error",
                     "--connect-timeout", String(options.connectTimeout),
                     "--speed-limit", "1024", "--speed-time", String(options.stallTimeout),
-                    "--output", part]
+                    "--max-filesize", String(Ceiling.dataFile), "--output", part]
         if resume { args += ["--continue-at", "-"] }
         process.arguments = args + [url]
         let errors = Pipe()
@@ -209,6 +208,29 @@ struct Fetcher {
         case 22 where why.contains("416"): return .restart(why)
         case 18, 28, 52, 55, 56, 92: return .retry(why)
         default: return .fail(why)
+        }
+    }
+
+    /// Copies a local mirror's file to `part` (mode 0644: a package mirror's files are often read-only),
+    /// read through `readChunks` like every other read. The source's path is in the caller's message.
+    private func copy(_ source: String, to part: String) throws {
+        let fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FetchError("\(part): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        do {
+            try readChunks(source, limit: Ceiling.dataFile, kind: "a data set file") { chunk in
+                var done = 0
+                while done < chunk.count {
+                    let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FetchError("\(part): \(String(cString: strerror(errno)))")
+                    }
+                    done += n
+                }
+            }
+        } catch let error as FileError where error.path == source {
+            throw FetchError(error.message)   // the caller's message names the source already
         }
     }
 
@@ -242,5 +264,34 @@ enum Source {
         case .local(let path): return path
         case .remote(let url): return url
         }
+    }
+}
+
+/// Refuses a directory path that cannot be created because a file stands in the way: the first of its
+/// prefixes that exists and is not a directory is named ("data: exists and is not a directory").
+func checkDirectoryPath(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+        var st = stat()
+        guard stat(prefix, &st) == 0 else { return }   // missing: it will be created
+        if st.st_mode & S_IFMT != S_IFDIR { throw FetchError("\(prefix): exists and is not a directory") }
+    }
+}
+
+/// Creates `path` and the directories above it that are missing (mkdir -p), mode 0755. An error names the
+/// directory that could not be made and why ("Not a directory" when a file stands in the way).
+func makeDirectories(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+        if mkdir(prefix, 0o755) == 0 { continue }
+        let why = errno
+        var st = stat()
+        if why == EEXIST && stat(prefix, &st) == 0 {
+            if st.st_mode & S_IFMT == S_IFDIR { continue }
+            throw FetchError("\(prefix): exists and is not a directory")
+        }
+        throw FetchError("\(prefix): cannot create directory: \(String(cString: strerror(why)))")
     }
 }

@@ -18,28 +18,63 @@ let usage = """
       --connect-timeout S   seconds (default 20)
       --stall-timeout S     seconds below 1 kB/s before a mirror is given up (default 60)
     list           prints the table: data sets, mirrors, files with size, gz SHA-256, decompressed SHA-256.
-    sha256         prints the SHA-256 of each file (computed in Swift, no external tool).
-    gunzip-sha256  prints the SHA-256 and size of each gzip file's decompressed content (zlib).
+    sha256         prints the SHA-256 of each file (computed in Swift, no external tool); - is stdin.
+    gunzip-sha256  prints the SHA-256 and size of each gzip file's decompressed content (zlib), after
+                   checking the whole stream: every member complete, CRC-32 and size, nothing after them.
     """
 
-func fail(_ message: String, code: Int32 = 1) -> Never {
-    FileHandle.standardError.write("nn-fetch: \(message)\n".data(using: .utf8)!)
+/// The one usage line printed after a command-line slip (the full text is `--help`'s).
+let shortUsage = "Usage: nn-fetch fetch [--output DIR] [--mirror URL-or-DIR]... DATASET... | list | sha256 FILE... | gunzip-sha256 FILE... (nn-fetch --help for every option)"
+
+/// Writes one line to stderr, "nn-fetch: " first. Control characters (a newline in a path) are escaped, so
+/// a message is always one line (NNCommandLine's printError does the same for the four tools; nn-fetch
+/// links only CZlib and NNDigest, so the plugin builds it quickly).
+func printError(_ message: String) {
+    var line = "nn-fetch: "
+    for u in message.unicodeScalars {
+        switch u {
+        case "\n": line += "\\n"
+        case "\t": line += "\\t"
+        case "\r": line += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7F {
+                line += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+            } else {
+                line.unicodeScalars.append(u)
+            }
+        }
+    }
+    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+}
+
+/// Exit codes (README, "The tools"): 1 a failure found (a download or checksum that failed, an unreadable
+/// file among several), 2 a usage or input error.
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    printError(message)
     exit(code)
 }
 
+/// A command-line slip: one line naming it and the short usage line, exit 2.
+func usageError(_ message: String) -> Never {
+    printError(message)
+    FileHandle.standardError.write((shortUsage + "\n").data(using: .utf8)!)
+    exit(2)
+}
+
 func run(_ arguments: [String]) throws {
-    guard let command = arguments.first else { fail("no command\n" + usage, code: 2) }
+    guard let command = arguments.first else { usageError("no command given") }
     var rest = Array(arguments.dropFirst())
     var options = FetchOptions()
     var manifestPath: String?
     var names = [String]()
 
     func value(_ flag: String) -> String {
-        guard !rest.isEmpty else { fail("\(flag) needs a value", code: 2) }
+        guard !rest.isEmpty else { usageError("\(flag) needs a value") }
         return rest.removeFirst()
     }
     func number(_ flag: String) -> Int {
-        guard let n = Int(value(flag)), n > 0 else { fail("\(flag) needs a positive number", code: 2) }
+        let text = value(flag)
+        guard let n = Int(text), n > 0 else { usageError("\(flag) needs a positive number, not '\(text)'") }
         return n
     }
 
@@ -48,7 +83,9 @@ func run(_ arguments: [String]) throws {
         print(usage)
         return
     case "sha256", "gunzip-sha256":
-        guard !rest.isEmpty else { fail("\(command): no file given", code: 2) }
+        guard !rest.isEmpty else { usageError("\(command): no file given") }
+        // Like the tools that take several inputs: each unreadable file gets its line and the others go on.
+        var failed = 0
         for path in rest {
             do {
                 if command == "sha256" {
@@ -58,9 +95,11 @@ func run(_ arguments: [String]) throws {
                     print("\(digest)  \(path)  \(bytes)")
                 }
             } catch {
-                fail("\(path): \(error)")
+                printError("\(error)")
+                failed += 1
             }
         }
+        if failed > 0 { exit(rest.count == 1 ? 2 : 1) }
         return
     case "list", "fetch":
         while !rest.isEmpty {
@@ -74,39 +113,49 @@ func run(_ arguments: [String]) throws {
             case "--stall-timeout": options.stallTimeout = number(arg)
             case "--curl": options.curl = value(arg)
             case "--no-progress": options.progress = false
-            case _ where arg.hasPrefix("-"): fail("unknown option \(arg)\n" + usage, code: 2)
+            case _ where arg.hasPrefix("-") && arg != "-": usageError("unknown option \(arg)")
             default: names.append(arg)
             }
         }
     default:
-        fail("unknown command \(command)\n" + usage, code: 2)
+        usageError("unknown command '\(command)' (commands: fetch, list, sha256, gunzip-sha256)")
     }
 
     var table = Manifest.builtIn
     if let manifestPath {
-        guard let text = try? String(contentsOfFile: manifestPath, encoding: .utf8) else {
-            fail("\(manifestPath): cannot read manifest")
+        var bytes = [UInt8]()
+        do {
+            try readChunks(manifestPath, limit: Ceiling.manifest, kind: "a manifest") { bytes += $0 }
+        } catch {
+            fail("\(error)")
         }
-        table = try Manifest.parse(text, source: manifestPath)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            fail("\(manifestPath == "-" ? "<stdin>" : manifestPath): a manifest is UTF-8 text; this file is not")
+        }
+        do { table = try Manifest.parse(text, source: manifestPath) } catch { fail("\(error)") }
     }
     if command == "list" {
         print(Manifest.render(table), terminator: "")
         return
     }
 
-    guard !names.isEmpty else { fail("fetch: name a data set: " + table.map(\.name).joined(separator: ", "), code: 2) }
+    guard !names.isEmpty else { usageError("fetch: name a data set: " + table.map(\.name).joined(separator: ", ")) }
     var sets = [DatasetSpec]()
     for name in names {
         if name == "all" { sets += table; continue }
         guard let set = table.first(where: { $0.name == name }) else {
-            fail("unknown data set \(name) (known: \(table.map(\.name).joined(separator: ", ")))", code: 2)
+            fail("unknown data set \(name) (known: \(table.map(\.name).joined(separator: ", ")))")
         }
         sets.append(set)
+    }
+    // Where the files go must be a directory or nothing yet: said before anything is downloaded.
+    for set in sets {
+        do { try checkDirectoryPath((options.output as NSString).appendingPathComponent(set.name)) } catch { fail("\(error)") }
     }
     let fetcher = Fetcher(options: options)
     let errors = sets.flatMap { fetcher.fetch($0) }
     if !errors.isEmpty {
-        for error in errors { FileHandle.standardError.write("nn-fetch: \(error)\n".data(using: .utf8)!) }
+        for error in errors { printError(error) }
         exit(1)
     }
 }
@@ -120,5 +169,5 @@ sigprocmask(SIG_SETMASK, &noSignals, nil)
 do {
     try run(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    fail("\(error)")
+    fail("\(error)", code: 1)
 }

@@ -76,8 +76,8 @@ import Testing
         let dir = try Tools.temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
         for bad in ["model-bad-crc.nnm", "model-v2.nnm", "model-truncated.nnm"] {
             let r = try Tools.sh("nn-embed '\(Tools.packageRoot)/Tests/BadInputs/\(bad)' '\(dir)/out.swift' Model")
-            #expect(r.status == 1)
-            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains(bad), "\(r.stderr)")
+            #expect(r.status == 2)
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("nn-embed: ") && r.stderr.contains(bad), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: "\(dir)/out.swift"))
         }
         let r = try Tools.sh("nn-embed '\(Tools.packageRoot)/Tests/BadInputs/model-odd-class-names.nnm' '\(dir)/Odd.swift' Odd")
