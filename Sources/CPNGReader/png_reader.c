@@ -1,10 +1,18 @@
 // png_reader.c: see nn_png.h. libpng decodes (inflate, unfilter, palette index unpacking, low bit depths
 // to 8); the conversion to gray with alpha over white and the placing of Adam7 passes are done here, per
 // row, in integers.
+//
+// Strictness: the chunk structure (every CRC, chunk order, PLTE/tRNS rules, IEND last) has been checked
+// by the caller (NNImage/PNGChunks.swift), so libpng skips CRCs and ignores the ancillary chunks we do not
+// use. What only inflating can show is checked here: libpng's "benign errors" (extra compressed data,
+// too much image data) are errors, the zlib stream's Adler-32 is checked, png_read_end reads the stream
+// to its end, every palette index must be inside the palette, and the image data may not go on past
+// the image's last row (a decompression bomb behind a 1x1 image is refused after one read buffer).
 #include "nn_png.h"
 
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +23,8 @@ typedef struct {
     size_t size, offset;
     nn_png_gray *out;
     uint8_t *rows;           // one row of libpng's decoded samples (and, when interlaced, one gray row)
+    uint32_t rows_left;      // rows (of every Adam7 pass) libpng has still to deliver
+    int palette_entries;     // palette images: PLTE's entry count; 0 otherwise
 } reader_state;
 
 static void read_bytes(png_structp png, png_bytep dst, size_t n) {
@@ -32,6 +42,49 @@ static void on_error(png_structp png, png_const_charp message) {
 }
 
 static void on_warning(png_structp png, png_const_charp message) { (void)png; (void)message; }
+
+static inline uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+// Bytes of IDAT data in the file after byte `from` (the chunk structure is known to be sound).
+static size_t idat_bytes_after(const uint8_t *data, size_t size, size_t from) {
+    size_t total = 0;
+    for (size_t at = 8; size - at >= 12;) {
+        const size_t start = at + 8, end = start + be32(data + at);
+        if (memcmp(data + at + 4, "IDAT", 4) == 0 && end > from) total += end - (start > from ? start : from);
+        at = end + 4;
+    }
+    return total;
+}
+
+// After the last row a valid zlib stream has only its end left: the end-of-block code, perhaps an empty
+// block, the 4-byte Adler-32. libpng would inflate whatever follows in 1 KB steps before calling it "too
+// much image data" (1.9 s for 1 GiB behind a 1x1 image); more than this many unread bytes is refused
+// before it starts.
+#define MAX_IDAT_BYTES_AFTER_ROWS 1024
+
+// libpng's user transform runs on each row after its own transforms (indices unpacked to a byte each)
+// and before libpng finishes the image data after the last row.
+static void on_row(png_structp png, png_row_infop row, png_bytep samples) {
+    reader_state *s = png_get_io_ptr(png);
+    if (s->palette_entries) {
+        uint8_t largest = 0;
+        for (png_uint_32 x = 0; x < row->width; x++) largest = samples[x] > largest ? samples[x] : largest;
+        if (largest >= s->palette_entries) {
+            char message[120];
+            snprintf(message, sizeof message, "palette index %u in row %u, the palette has %d entries", largest,
+                     png_get_current_row_number(png), s->palette_entries);
+            png_error(png, message);
+        }
+    }
+    if (--s->rows_left == 0) {
+        const size_t extra = idat_bytes_after(s->data, s->size, s->offset);
+        if (extra > MAX_IDAT_BYTES_AFTER_ROWS) {
+            char message[120];
+            snprintf(message, sizeof message, "the compressed image data goes on for %zu bytes after the image's last row", extra);
+            png_error(png, message);
+        }
+    }
+}
 
 // Every formula below is exact integer arithmetic in 32 bits (rounded divisions by 255 and 65535 done with
 // shifts), so the loops vectorise; the AVX2 copy of convert_row runs 8 pixels per instruction.
@@ -137,7 +190,7 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
     if (width == 0 || height == 0 || (uint64_t)width * height > max_pixels) return NN_PNG_SIZE;
 
     // Palette: indices one per byte, mapped through a 256-entry gray table (alpha already composited).
-    // Out-of-range indices read as opaque black, as libpng's own palette expansion does.
+    // An index past the palette's end is refused (on_row).
     uint8_t palette_gray[256];
     int use_palette = type == PNG_COLOR_TYPE_PALETTE;
     if (use_palette) {
@@ -146,6 +199,7 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
         png_bytep trans = NULL;
         int trans_count = 0;
         png_get_PLTE(png, info, &palette, &count);
+        s->palette_entries = count;
         if (png_get_valid(png, info, PNG_INFO_tRNS)) png_get_tRNS(png, info, &trans, &trans_count, NULL);
         for (int i = 0; i < 256; i++) {
             uint32_t y = i < count ? luma(palette[i].red, palette[i].green, palette[i].blue) : 0;
@@ -161,6 +215,7 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
     // converted to gray and its pixels placed here. libpng's own de-interlacing would expand every pass
     // into a full-width, full-size buffer of decoded samples (up to 8 bytes a pixel), written sparsely
     // seven times; placing one gray byte a pixel made interlaced files 1.1-2.2x faster to decode.
+    png_set_read_user_transform_fn(png, on_row);
     png_read_update_info(png, info);
 
     int channels = png_get_channels(png, info);
@@ -170,11 +225,18 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
     uint8_t *pixels = malloc((size_t)width * height);
     if (!pixels) png_error(png, "out of memory");
     out->pixels = pixels;
+    if (interlace == PNG_INTERLACE_NONE) {
+        s->rows_left = height;
+    } else {
+        for (int pass = 0; pass < 7; pass++)
+            if (PNG_PASS_COLS(width, pass) != 0) s->rows_left += PNG_PASS_ROWS(height, pass);
+    }
 
     if (interlace == PNG_INTERLACE_NONE) {
         // Row by row, converted as it arrives; 8-bit gray needs no conversion and lands in place.
         if (channels == 1 && !wide && !lut) {
             for (png_uint_32 y = 0; y < height; y++) png_read_row(png, pixels + (size_t)y * width, NULL);
+            png_read_end(png, NULL);
             return NN_PNG_OK;
         }
         s->rows = malloc(png_get_rowbytes(png, info));
@@ -200,6 +262,8 @@ static int decode(png_structp png, png_infop info, uint64_t max_pixels, reader_s
             }
         }
     }
+    // the rest of the zlib stream (its end and Adler-32, nothing more) and the chunks up to IEND
+    png_read_end(png, NULL);
     return NN_PNG_OK;
 }
 
@@ -220,9 +284,12 @@ int nn_png_read_gray(const uint8_t *data, size_t size, uint64_t max_pixels, nn_p
         strcpy(out->message, "out of memory");
     } else if (setjmp(png_jmpbuf(png)) == 0) {
         png_set_read_fn(png, state, read_bytes);
-        // Chunk CRCs still catch corrupt image data; the zlib stream's own Adler-32 is then redundant
-        // and costs ~4% of decoding.
-        png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+        png_set_benign_errors(png, 0);
+        // Every CRC has been checked (PNGChunks.swift): libpng need not compute them again.
+        png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+        // The ancillary chunks other than tRNS are skipped unread (gamma, colour spaces and text do not
+        // change the gray levels we make, and libpng's checks of their contents are not ours to fail).
+        png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
         status = decode(png, info, max_pixels, state);
     }
     if (png) png_destroy_read_struct(&png, info ? &info : NULL, NULL);

@@ -1,7 +1,9 @@
 // PNGDecoder.swift: PNG files to 8-bit grayscale through libpng.
 //
 // libpng's full API reports errors with longjmp, which must never cross a Swift frame, so the decoding
-// lives in C (Sources/CPNGReader) behind one function that returns a status. (libpng's simplified API
+// lives in C (Sources/CPNGReader) behind one function that returns a status. Before it, the file's chunk
+// structure is checked in PNGChunks.swift: a PNG with anything wrong anywhere is refused, not decoded
+// as far as it goes. (libpng's simplified API
 // avoids longjmp too, but adds conversion passes and always checks the redundant Adler-32; the full API
 // leaves decoding at libpng's floor, see bench/RESULTS.md.) Alpha is composited over white, so a drawing
 // on a transparent background becomes dark ink on white paper.
@@ -55,7 +57,8 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { message }
 }
 
-private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+/// The 8 bytes every PNG file starts with.
+public let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
 /// Decodes a PNG file of any colour type, bit depth and interlace mode into 8-bit gray.
 ///
@@ -63,8 +66,10 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 ///   file says: a gray PNG pixel of 128 reads as 128 (gAMA, cHRM and iCCP are not applied). 16-bit samples
 ///   are combined at 16 bits and scaled by 255/65535 once, rounded.
 /// - Alpha (alpha channel, or tRNS on gray, RGB or palette images) is composited over white.
-/// - Throws `ImageError` for anything that is not a complete, valid PNG, for 0-pixel images and for images
-///   over `maxPixels` (checked from the header before allocating).
+/// - Throws `ImageError` for anything that is not a complete, valid PNG (a CRC wrong in any chunk, no IEND
+///   or bytes after it, PLTE or tRNS where the specification forbids them, a zlib stream that is cut,
+///   fails its Adler-32 or holds more than the image, a palette index past the palette), for 0-pixel
+///   images and for images over `maxPixels` (checked from the header before allocating).
 public func decodePNG(_ bytes: [UInt8], maxPixels: Int = PNGLimits.defaultMaxPixels) throws -> GrayImage {
     guard bytes.count >= 8, Array(bytes[0..<8]) == pngSignature else {
         throw ImageError(bytes.isEmpty ? "not a PNG file (empty)" : "not a PNG file (bad signature)")
@@ -81,11 +86,12 @@ public func checkPNGStart(_ start: [UInt8]) throws {
 private func decodeSignedPNG(_ bytes: [UInt8], maxPixels: Int) throws -> GrayImage {
     // Our own look at IHDR gives clear messages for empty and huge images (libpng would call a zero width
     // an error in its own words, and accepts sizes far beyond what we want to allocate).
-    if bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8) {
+    if bytes.count >= 24, Array(bytes[8..<16]) == [0, 0, 0, 13] + Array("IHDR".utf8) {
         let w = Int(bytes[16]) << 24 | Int(bytes[17]) << 16 | Int(bytes[18]) << 8 | Int(bytes[19])
         let h = Int(bytes[20]) << 24 | Int(bytes[21]) << 16 | Int(bytes[22]) << 8 | Int(bytes[23])
         try checkSize(width: w, height: h, maxPixels: maxPixels)
     }
+    try checkPNGChunks(bytes)
 
     var result = nn_png_gray()
     let status = bytes.withUnsafeBufferPointer { nn_png_read_gray($0.baseAddress, $0.count, UInt64(max(maxPixels, 0)), &result) }

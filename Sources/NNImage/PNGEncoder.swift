@@ -195,7 +195,7 @@ public struct PNGEncoder: Sendable {
         guard status == Z_OK else { throw ImageError("zlib compress2 failed (\(status))") }
         compressed.removeSubrange(Int(compressedLength)...)
 
-        var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        var out = pngSignature
         var ihdr = bigEndian32(UInt32(width)) + bigEndian32(UInt32(height))
         ihdr += [UInt8(bitDepth), colorType.rawValue, 0, 0, interlaced ? 1 : 0]
         appendChunk(&out, "IHDR", ihdr)
@@ -303,7 +303,7 @@ public func encodePNG(width: Int, height: Int, rgb8: [UInt8]) throws -> [UInt8] 
         }
     }
     guard status == Z_OK else { throw ImageError("zlib compress2 failed (\(status))") }
-    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    var out = pngSignature
     appendChunk(&out, "IHDR", bigEndian32(UInt32(width)) + bigEndian32(UInt32(height)) + [8, 2, 0, 0, 0])
     appendChunk(&out, "IDAT", Array(compressed[..<Int(compressedLength)]))
     appendChunk(&out, "IEND", [])

@@ -34,17 +34,26 @@ package struct ModelInput: Sendable {
             + PictureRecipe.choices.map(\.stored).joined(separator: ", ") + "); give images of the model's input size without normalisation"
     }
 
+    /// Why the model can take no picture at all, whatever the picture (nil when some can be taken): an
+    /// unknown recipe or one whose images are not the model's input size; without normalisation, an
+    /// input that is not an image.
+    package func pictureProblem(normalize: Bool) -> ToolkitError? {
+        guard normalize else {
+            return imageSize == nil ? .inputMismatch("the model takes \(CheckedSize.shape(inputShape)) inputs, not images (HxW or 1xHxW)") : nil
+        }
+        guard let recipe else { return .invalidModel(recipeProblem ?? "no PNG recipe") }
+        let made = recipe.outputSize
+        guard let size = imageSize, size.width == made.width, size.height == made.height else {
+            return .inputMismatch("the model takes \(CheckedSize.shape(inputShape)) inputs, not the \(made.width)x\(made.height) images its PNG recipe makes")
+        }
+        return nil
+    }
+
     /// The model's input bytes for a decoded picture: normalised with the model's recipe, or, with
     /// `normalize: false`, taken as it is (it must have the model's size, bright ink on black).
     package func bytes(for image: GrayImage, normalize: Bool = true) throws(ToolkitError) -> GrayImage {
-        if normalize {
-            guard let recipe else { throw .invalidModel(recipeProblem ?? "no PNG recipe") }
-            let made = recipe.outputSize
-            guard let size = imageSize, size.width == made.width, size.height == made.height else {
-                throw .inputMismatch("the model takes \(CheckedSize.shape(inputShape)) inputs, not the \(made.width)x\(made.height) images its PNG recipe makes")
-            }
-            return recipe.normalize(image)
-        }
+        if let problem = pictureProblem(normalize: normalize) { throw problem }
+        if normalize, let recipe { return recipe.normalize(image) }
         guard let size = imageSize, image.height == size.height, image.width == size.width else {
             throw .inputMismatch("the picture is \(image.width)x\(image.height); without normalisation the model needs \(imageSize.map { "\($0.width)x\($0.height)" } ?? CheckedSize.shape(inputShape)) images")
         }

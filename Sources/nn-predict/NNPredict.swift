@@ -26,6 +26,8 @@ struct NNPredict: ParsableCommand {
             or resize (the whole picture scaled to the input size, a light background inverted). Class names \
             stored in the model (nn-train --class-names) are printed instead of numbers. `-` reads file paths from \
             stdin, one per line (at most 4096 bytes each): find scans -name '*.png' | nn-predict -
+            When stdin starts with the PNG signature instead, `-` is that one picture, named <stdin>: \
+            nn-predict - < digit.png
 
             Output, one line per input (--header prints the TSV column names first):
               classifier (softmax-ce; sigmoid-bce with 1 output: classes 0 and 1):
@@ -43,7 +45,7 @@ struct NNPredict: ParsableCommand {
 
     @Option(name: [.short, .customLong("model")], help: "Model file (- for stdin; default: the shipped models/mnist-cnn.nnm, a CNN).")
     var model: String?
-    @Argument(help: "PNG files; - reads paths from stdin, one per line.") var files: [String] = []
+    @Argument(help: "PNG files; - reads paths from stdin, one per line (or one PNG, when stdin is a PNG).") var files: [String] = []
     @Option(help: "IDX images file to classify (gzipped or raw; - for stdin) instead of PNGs.") var images: String?
     @Option(help: OptionRules.topK.help("Print the K most likely classes per input (classifiers; default 1).")) var topK: Int?
     @Option(help: "Output: tsv or jsonl (columns above).") var format: PredictFormat = .tsv
@@ -112,7 +114,10 @@ struct NNPredict: ParsableCommand {
         // nn-train (--png-recipe), MNIST's digit recipe for a model without one (older files, imports). An
         // unknown recipe matters only when pictures are normalised.
         let input = ModelInput(model: m)
-        if let problem = input.recipeProblem, !noNormalize { throw FormatError(modelPath, problem + " (--no-normalize)") }
+        // A model that can take no picture at all is the problem, not each picture: said once, naming it.
+        if let problem = input.pictureProblem(normalize: !noNormalize) {
+            throw FormatError(modelPath, problem.description + (input.recipe == nil && !noNormalize ? " (--no-normalize)" : ""))
+        }
         try predictPNGs(m, predictor: predictor, input: input, workers: workers)
     }
 
@@ -143,7 +148,7 @@ struct NNPredict: ParsableCommand {
                 let own = classifier ?? Classifier(model: m)
                 classifier = own
                 var names: [String] = [], samples: [[UInt8]] = []
-                for (path, r) in zip(batch, loaded) { if case .success(let s) = r { names.append(path); samples.append(s) } }
+                for (item, r) in zip(batch, loaded) { if case .success(let s) = r { names.append(item.name); samples.append(s) } }
                 let answers: [Result<String, InputFailure>]
                 do {
                     var lines = samples.isEmpty ? [] : try predictor.lines(names: names, samples: samples, classifier: own)[...]
@@ -154,7 +159,7 @@ struct NNPredict: ParsableCommand {
                 } catch {
                     answers = loaded.map { _ in .failure(InputFailure("\(error)", fatal: true)) }
                 }
-                output.withLock { o in for (k, a) in answers.enumerated() { o.finish(first + k, a, path: batch[k]) } }
+                output.withLock { o in for (k, a) in answers.enumerated() { o.finish(first + k, a, path: batch[k].name) } }
             }
         }
         if let problem = paths.withLock({ $0.problem }) { throw ToolError(problem) }
@@ -173,7 +178,26 @@ struct InputFailure: Error {
     }
 }
 
-/// Paths from the command line, with "-" expanded lazily to the lines of stdin.
+/// One PNG input: a path, or what stands in for one.
+enum PNGInput {
+    case path(String)
+    /// `-` when stdin starts with the PNG signature: the whole of stdin is one picture.
+    case standardInput([UInt8])
+    /// A line of stdin that cannot name a file (its bytes are not UTF-8 text), shown escaped.
+    case refused(name: String, reason: String)
+
+    /// The input's name in output lines and messages.
+    var name: String {
+        switch self {
+        case .path(let path): return path
+        case .standardInput: return "<stdin>"
+        case .refused(let name, _): return name
+        }
+    }
+}
+
+/// Paths from the command line, with "-" expanded lazily to the lines of stdin (or to stdin itself when
+/// it is a PNG).
 struct PathSource {
     var arguments: [String]
     var index = 0
@@ -186,17 +210,19 @@ struct PathSource {
 
     init(arguments: [String]) { self.arguments = arguments }
 
-    /// Up to n paths. Waits for the first one only: lines of stdin that have not arrived yet are left for
+    /// Up to n inputs. Waits for the first one only: lines of stdin that have not arrived yet are left for
     /// the next call, so a path typed (or piped) in is answered before the one after it comes.
-    mutating func next(_ n: Int) -> [String] {
-        var out: [String] = []
+    mutating func next(_ n: Int) -> [PNGInput] {
+        var out: [PNGInput] = []
         while out.count < n {
             if readingStdin {
                 switch stdin.next(wait: out.isEmpty) {
                 case .line(let line):
                     let path = String(line.drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
                         .drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
-                    if !path.isEmpty { out.append(path) }
+                    if !path.isEmpty { out.append(.path(path)) }
+                case .notUTF8(let shown):
+                    out.append(.refused(name: shown, reason: "not UTF-8 text, so not a path this tool can open"))
                 case .notYet: taken += out.count; return out
                 case .end: readingStdin = false
                 case .tooLong(let number):
@@ -209,7 +235,15 @@ struct PathSource {
             guard index < arguments.count else { break }
             let a = arguments[index]
             index += 1
-            if a == "-" { readingStdin = true } else { out.append(a) }
+            if a != "-" {
+                out.append(.path(a))
+            } else if stdin.startsWithPNGSignature() {
+                let limit = SizeLimits.maxImageFileBytes
+                out.append(stdin.remainingBytes(limit: limit).map { .standardInput($0) }
+                           ?? .refused(name: "<stdin>", reason: "holds more than \(byteCount(limit)), the limit for a PNG file"))
+            } else {
+                readingStdin = true
+            }
         }
         taken += out.count
         return out
@@ -219,7 +253,8 @@ struct PathSource {
 /// The lines of standard input, read with read(2) into a buffer of our own so that we can tell whether
 /// another line is there without waiting for it (stdio's buffer cannot be asked).
 struct StandardInputLines {
-    enum Next { case line(String), notYet, end, tooLong(line: Int) }
+    /// A line that is not UTF-8 comes with its bytes shown (valid characters as they are, others as \xHH).
+    enum Next { case line(String), notUTF8(shown: String), notYet, end, tooLong(line: Int) }
     private var buffer: [UInt8] = []
     private var start = 0
     private var ended = false
@@ -231,28 +266,72 @@ struct StandardInputLines {
                 lineNumber += 1
                 if newline - start > SizeLimits.maxPathBytes { return .tooLong(line: lineNumber) }
                 defer { start = newline + 1 }
-                return .line(String(decoding: buffer[start..<newline], as: UTF8.self))
+                return Self.text(buffer[start..<newline])
             }
             // no newline within a path's length: an endless line (/dev/zero) ends here, not in memory
             if buffer.count - start > SizeLimits.maxPathBytes { return .tooLong(line: lineNumber + 1) }
             if ended {
                 guard start < buffer.count else { return .end }
                 defer { start = buffer.count }
-                return .line(String(decoding: buffer[start...], as: UTF8.self))
+                return Self.text(buffer[start...])
             }
             if !wait {
                 var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
                 if poll(&p, 1, 0) <= 0 { return .notYet }
             }
-            buffer.removeFirst(start)
-            start = 0
-            let count = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: 65536))
-            let n = buffer.withUnsafeMutableBufferPointer { read(0, $0.baseAddress! + count, 65536) }
-            buffer.removeLast(65536 - max(n, 0))
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { ended = true }   // end of input, or an error reading it: no more paths either way
+            fill()
         }
+    }
+
+    /// Whether stdin starts with the PNG signature. Reads only until the bytes so far differ from it: a
+    /// path typed in (its first byte is never 0x89) is not held up waiting for 8 bytes.
+    mutating func startsWithPNGSignature() -> Bool {
+        while true {
+            let head = buffer[start...].prefix(pngSignature.count)
+            if !pngSignature.starts(with: head) { return false }
+            if head.count == pngSignature.count { return true }
+            if ended { return false }
+            fill()
+        }
+    }
+
+    /// The rest of stdin, nil when it holds more than `limit` bytes.
+    mutating func remainingBytes(limit: Int) -> [UInt8]? {
+        while !ended && buffer.count - start <= limit { fill() }
+        guard buffer.count - start <= limit else { return nil }
+        defer { start = buffer.count }
+        return Array(buffer[start...])
+    }
+
+    /// One read(2) of up to 64 KB appended to the buffer (the lines already taken dropped first).
+    private mutating func fill() {
+        buffer.removeFirst(start)
+        start = 0
+        let count = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 65536))
+        let n = buffer.withUnsafeMutableBufferPointer { read(0, $0.baseAddress! + count, 65536) }
+        buffer.removeLast(65536 - max(n, 0))
+        if n < 0 && errno == EINTR { return }
+        if n <= 0 { ended = true }   // end of input, or an error reading it: nothing more either way
+    }
+
+    /// A line as a path, or, when it is not UTF-8, its bytes shown: valid characters as they are, the
+    /// other bytes as \xHH (the escapes printError uses for control characters).
+    private static func text(_ bytes: ArraySlice<UInt8>) -> Next {
+        if let line = String(validating: bytes, as: UTF8.self) { return .line(line) }
+        var shown = "", i = bytes.startIndex
+        outer: while i < bytes.endIndex {
+            for n in 1...4 where n <= bytes.endIndex - i {
+                if let s = String(validating: bytes[i..<(i + n)], as: UTF8.self) {
+                    shown += s
+                    i += n
+                    continue outer
+                }
+            }
+            shown += "\\x" + (bytes[i] < 16 ? "0" : "") + String(bytes[i], radix: 16)
+            i += 1
+        }
+        return .notUTF8(shown: shown)
     }
 }
 
@@ -295,14 +374,19 @@ struct PNGInputs {
     /// different directories would otherwise overwrite each other's x.normalized.png).
     var saved: Locked<[String: String]>
 
-    func load(_ path: String) -> Result<[UInt8], InputFailure> {
-        if path.utf8.contains(0) { return .failure(InputFailure("a path cannot hold a NUL byte")) }
+    func load(_ item: PNGInput) -> Result<[UInt8], InputFailure> {
         let bytes: [UInt8]
-        do {
-            // /dev/zero or a text file is refused after its first bytes, not read to the limit
-            bytes = try readWholeFile(path, limit: SizeLimits.maxImageFileBytes, kind: "a PNG file", checkStart: checkPNGStart)
-        } catch let e as FormatError { return .failure(InputFailure(e.message)) } catch {
-            return .failure(InputFailure("\(error)"))
+        switch item {
+        case .refused(_, let reason): return .failure(InputFailure(reason))
+        case .standardInput(let whole): bytes = whole
+        case .path(let path):
+            if path.utf8.contains(0) { return .failure(InputFailure("a path cannot hold a NUL byte")) }
+            do {
+                // /dev/zero or a text file is refused after its first bytes, not read to the limit
+                bytes = try readWholeFile(path, limit: SizeLimits.maxImageFileBytes, kind: "a PNG file", checkStart: checkPNGStart)
+            } catch let e as FormatError { return .failure(InputFailure(e.message)) } catch {
+                return .failure(InputFailure("\(error)"))
+            }
         }
         let image: GrayImage
         do { image = try decodePNG(bytes, maxPixels: maxPixels) } catch { return .failure(InputFailure("\(error)")) }
@@ -311,12 +395,14 @@ struct PNGInputs {
             return .failure(InputFailure(error.description + (normalize ? "" : " (--no-normalize)")))
         }
         if let dir = saveDirectory {
-            let base = path.split(separator: "/").last.map(String.init) ?? path
+            let path = item.name
+            let base = { if case .standardInput = item { return "stdin" } else { return path.split(separator: "/").last.map(String.init) ?? path } }()
             let stem = base.lastIndex(of: ".").map { $0 == base.startIndex ? base : String(base[..<$0]) } ?? base
             let target = dir + "/" + stem + ".normalized.png"
             // the rules of RunFiles, per input: the saved file may not be this input, nor another's output
             var st = stat(), inputStat = stat()
-            if stat(target, &st) == 0, stat(path, &inputStat) == 0, st.st_dev == inputStat.st_dev, st.st_ino == inputStat.st_ino {
+            let inputFound = { if case .standardInput = item { return fstat(0, &inputStat) == 0 } else { return stat(path, &inputStat) == 0 } }()
+            if stat(target, &st) == 0, inputFound, st.st_dev == inputStat.st_dev, st.st_ino == inputStat.st_ino {
                 return .failure(InputFailure("its normalised image would replace the input itself (\(target)); an output may not replace an input"))
             }
             if let earlier = saved.withLock({ s -> String? in

@@ -381,6 +381,7 @@ def main():
     put("model-inf.nnm", model(poison=(1, 0, float("inf"))))  # b1[0]
     put("model-sizes-disagree.nnm", model(shapes={0: (784, 5)}))  # W1 stored 784x5, HEAD says 784x4
     put("model-input-shape.nnm", model(shape=(28, 27)))  # 756 values, the first layer takes 784
+    put("model-flat-784.nnm", model(shape=(784,)))  # valid, but no picture fits a flat input
     put("model-unknown-required.nnm", model(extra=[(b"QUUX", b"\x00")]))
     put("model-trailing.nnm", good + b"\x00" * 12)
     put("model-no-iend.nnm", good[:-12])
@@ -518,6 +519,35 @@ def main():
     put("png-truncated.png", d[:len(d) // 2])
     put("png-bad-crc.png", d[:29] + bytes([d[29] ^ 0x01]) + d[30:])  # IHDR CRC
     put("png-no-idat.png", d[:33] + chunk(b"IEND", b""))
+    # Each breaks one rule of the PNG specification that libpng lets pass by default (its "benign errors").
+    sig, ihdr_gray = d[:8], d[8:33]
+    idat = d[33:-12]
+    stream = idat[8:-4]
+    put("png-no-iend.png", d[:-12])
+    put("png-iend-bad-crc.png", d[:-1] + bytes([d[-1] ^ 1]))
+    put("png-after-iend.png", d + b"\0\0\0")
+    put("png-iend-with-data.png", d[:-12] + chunk(b"IEND", b"data"))
+    put("png-ancillary-bad-crc.png", sig + ihdr_gray + chunk(b"tEXt", b"Comment\0hello", crc=0) + idat + chunk(b"IEND", b""))
+    put("png-bad-adler.png", sig + ihdr_gray + chunk(b"IDAT", stream[:-1] + bytes([stream[-1] ^ 1])) + chunk(b"IEND", b""))
+    put("png-zlib-trailing.png", sig + ihdr_gray + chunk(b"IDAT", stream + b"\0\0\0") + chunk(b"IEND", b""))
+    put("png-data-long.png", png_gray(28, 29, digit(28, 29), ihdr_size=(28, 28)))
+    # a 1x1 image whose data inflates to 16 MiB: refused once its one row is out, the rest not inflated
+    put("png-1x1-16MiB-data.png", sig + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(bytes(1 << 24), 9)) + chunk(b"IEND", b""))
+    pal_ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 1, 8, 3, 0, 0, 0))
+    put("png-palette-index.png", sig + pal_ihdr + chunk(b"PLTE", b"\xff\xff\xff\0\0\0")
+        + chunk(b"IDAT", zlib.compress(b"\x00\x01\xc8")) + chunk(b"IEND", b""))
+    put("png-plte-too-big.png", sig + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 1, 1, 3, 0, 0, 0)) + chunk(b"PLTE", b"\x80" * 9)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x40")) + chunk(b"IEND", b""))
+    put("png-gray-with-plte.png", sig + ihdr_gray + chunk(b"PLTE", b"\0\0\0\xff\xff\xff") + idat + chunk(b"IEND", b""))
+    put("png-trns-wrong-length.png", sig + ihdr_gray + chunk(b"tRNS", b"\0") + idat + chunk(b"IEND", b""))
+    rgba_ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+    put("png-rgba-with-trns.png", sig + rgba_ihdr + chunk(b"tRNS", b"\0" * 6) + chunk(b"IDAT", zlib.compress(b"\0" * 5)) + chunk(b"IEND", b""))
+    # valid: unknown ancillary chunks (APNG's), text after the data, the stream in 3 IDATs and empty ones
+    third = len(stream) // 3
+    put("png-good-variants.png", sig + ihdr_gray + chunk(b"acTL", struct.pack(">II", 1, 0)) + chunk(b"fcTL", bytes(26))
+        + chunk(b"IDAT", b"") + chunk(b"IDAT", stream[:third]) + chunk(b"IDAT", b"") + chunk(b"IDAT", stream[third:2 * third])
+        + chunk(b"IDAT", stream[2 * third:]) + chunk(b"tEXt", b"Title\0digit") + chunk(b"zzZz", b"") + chunk(b"IEND", b""))
     put("not-a-directory.txt", b"a file where a directory is expected\n")
 
 
