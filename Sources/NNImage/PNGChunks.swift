@@ -1,8 +1,8 @@
 // PNGChunks.swift: the chunk structure of a PNG file, checked before any pixel is decoded.
 //
 // libpng is lenient where the PNG specification is not: by default it ignores a bad CRC on an ancillary
-// chunk, bytes after IEND or a missing IEND, a PLTE in a gray image, a tRNS of the wrong length, a PLTE
-// longer than the bit depth can index ("benign errors"). Rather than depend on libpng's handling of each
+// chunk, bytes after IEND or a missing IEND, a PLTE in a gray image, a tRNS of the wrong length ("benign
+// errors"). Rather than depend on libpng's handling of each
 // case, one walk over the bytes enforces every rule of the specification (PNG, 3rd edition, sections 5
 // and 11) that needs no inflating: signature, chunk lengths and types, every chunk's CRC, IHDR first and
 // valid, PLTE and tRNS where and as long as they may be, consecutive IDATs, IEND last with nothing after
@@ -75,9 +75,9 @@ func checkPNGChunks(_ bytes: [UInt8]) throws {
             guard length > 0, length % 3 == 0, length / 3 <= 256 else {
                 throw corrupt("PLTE holds \(length) bytes, not 1 to 256 RGB entries of 3 bytes")
             }
-            if colorType == 3 && length / 3 > 1 << bitDepth {
-                throw corrupt("PLTE has \(length / 3) entries, more than the \(1 << bitDepth) a \(bitDepth)-bit palette image can index")
-            }
+            // A palette longer than the bit depth can index breaks the specification, but its extra
+            // entries can never be used (libpng drops them), and encoders that keep a fixed-size palette
+            // write such files: accepted, so that a picture a person hands over is read.
             paletteEntries = length / 3
         case "tRNS":
             if sawTransparency { throw corrupt("a second tRNS chunk") }
