@@ -124,8 +124,9 @@ struct Problem {
             throw ToolError("give either --data DIR or both --images and --labels")
         }
         let set = try IDXDataset.load(files)
-        if set.dataset.count < o.samples {
-            throw FormatError(files.images, "holds \(set.dataset.count) samples, fewer than --samples \(o.samples)")
+        // a --samples given beyond the data is refused; the default (3) takes what a smaller set has
+        if set.dataset.count < o.samples && GivenOptions(CommandLine.arguments.dropFirst()).contains("--samples") {
+            throw FormatError(files.images, "holds only \(set.dataset.count) samples, fewer than --samples \(o.samples)")
         }
         if set.dataset.featureCount != inputs {
             throw FormatError(files.images, "samples have \(set.dataset.featureCount) values, the network takes \(inputs)")

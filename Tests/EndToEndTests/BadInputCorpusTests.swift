@@ -298,7 +298,7 @@ enum BadInputCases {
         .init(command: "nn-gradcheck --layers 4-3-1 --loss sigmoid-bce --positive-class 9223372036854775807", exit: 2,
               mentions: ["--positive-class", "9223372036854775807"]),
         .init(command: "nn-gradcheck -m $IN/good.nnm --images $IN/good-images.idx --labels $IN/good-labels.idx --samples 21", exit: 2,
-              mentions: ["good-images.idx", "20 samples", "--samples 21"]),
+              mentions: ["good-images.idx", "only 20 samples", "--samples 21"]),
         .init(command: "\(train) -o m.nnm \(tiny) --augment-flip 0.5", exit: 2, mentions: ["--augment-flip", "--augment"], existing: ["m.nnm"]),
         .init(command: "\(evalData) --errors-per-class 5", exit: 2, mentions: ["--errors-per-class", "--errors"]),
     ]
